@@ -1,0 +1,121 @@
+# passthru-utils: plain GNU make. `make`, `make check`, `make demo`,
+# `make bench`, `make install` (PREFIX, DESTDIR).
+
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+MANDIR     ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR ?= $(PREFIX)/share/zsh/site-functions
+BUILDDIR   ?= build
+ASANDIR    ?= build-asan
+VERSION    := 0.1.0
+
+PKGS       := libpci libkmod blkid popt
+CC         ?= cc
+CFLAGS     ?= -O2 -g
+WARN       := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) -Icommon -DPT_VERSION='"$(VERSION)"' $(PKG_CFLAGS) $(EXTRA_CFLAGS)
+ALL_LDFLAGS := $(LDFLAGS) $(EXTRA_LDFLAGS)
+
+# Every cmd/NAME.c is a command; it brings man/NAME.[18] and
+# completions/{bash/NAME,zsh/_NAME} with it. Nothing else to list.
+COMMANDS   := $(patsubst cmd/%.c,%,$(wildcard cmd/*.c))
+BINS       := $(addprefix $(BUILDDIR)/,$(COMMANDS))
+CORE_SRC   := $(wildcard common/*.c)
+CORE_OBJ   := $(patsubst common/%.c,$(BUILDDIR)/common/%.o,$(CORE_SRC))
+CORE_LIB   := $(BUILDDIR)/libcommon.a
+UNIT_SRC   := $(wildcard tests/unit/test-*.c)
+UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILDDIR)/tests/unit/%,$(UNIT_SRC))
+MANPAGES   := $(wildcard man/*.[18])
+
+PROVE      := prove --norc
+
+.PHONY: all units install uninstall check check-unit check-cli check-asan check-vm \
+        bench demo deps lint clean golden-update
+
+all: $(BINS)
+
+$(BUILDDIR)/common/%.o: common/%.c common/*.h | $(BUILDDIR)/common
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(CORE_LIB): $(CORE_OBJ)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILDDIR)/%: cmd/%.c $(CORE_LIB) common/*.h
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(CORE_LIB) $(ALL_LDFLAGS) $(PKG_LIBS)
+
+$(BUILDDIR)/tests/unit/%: tests/unit/%.c tests/unit/tap.h $(CORE_LIB) | $(BUILDDIR)/tests/unit
+	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(CORE_LIB) $(ALL_LDFLAGS) $(PKG_LIBS)
+
+$(BUILDDIR)/common $(BUILDDIR)/tests/unit:
+	mkdir -p $@
+
+units: $(UNIT_BINS)
+
+# ---- tests ----
+# Three tiers (DESIGN.md): unit, CLI on fixture sysroots, real kernel in QEMU.
+# The unit and CLI tiers run twice: the normal build and one with
+# AddressSanitizer and UndefinedBehaviorSanitizer in $(ASANDIR).
+
+check: deps
+	$(MAKE) all units
+	$(MAKE) BUILDDIR=$(ASANDIR) CFLAGS="-O1 -g" \
+	    EXTRA_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -DPT_TEST_FAULTS" \
+	    EXTRA_LDFLAGS="-fsanitize=address,undefined" all units
+	$(MAKE) check-unit check-cli check-asan check-vm
+
+check-unit: all units
+	$(PROVE) --exec '' $(UNIT_BINS)
+
+check-cli: all
+	BUILDDIR=$(BUILDDIR) $(PROVE) tests/cli/*.t
+
+check-asan:
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+	    $(PROVE) --exec '' $(patsubst $(BUILDDIR)/%,$(ASANDIR)/%,$(UNIT_BINS))
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	    BUILDDIR=$(ASANDIR) $(PROVE) tests/cli/*.t
+
+-include tests/vm/vm.mk
+
+golden-update: all
+	BUILDDIR=$(BUILDDIR) UPDATE=1 tests/cli/golden.t >/dev/null
+
+bench: deps all
+	tests/bench/run $(BUILDDIR)/iommu-groups
+
+demo: deps all
+	tests/demo $(BUILDDIR)
+
+# Installs what the build and the tests need (as root), or prints the
+# exact command and stops.
+deps:
+	@tests/deps
+
+lint:
+	@for m in $(MANPAGES); do mandoc -Tlint -Wwarning $$m || exit 1; done
+
+# ---- install ----
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8 \
+	    $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
+	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)/
+	for c in $(COMMANDS); do \
+	    for m in man/$$c.[18]; do [ -e $$m ] || continue; \
+	        s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done; \
+	    [ ! -e completions/bash/$$c ] || install -m 644 completions/bash/$$c $(DESTDIR)$(BASHCOMPDIR)/$$c; \
+	    [ ! -e completions/zsh/_$$c ] || install -m 644 completions/zsh/_$$c $(DESTDIR)$(ZSHCOMPDIR)/_$$c; \
+	done
+
+uninstall:
+	for c in $(COMMANDS); do \
+	    rm -f $(DESTDIR)$(BINDIR)/$$c $(DESTDIR)$(MANDIR)/man1/$$c.1 $(DESTDIR)$(MANDIR)/man8/$$c.8 \
+	        $(DESTDIR)$(BASHCOMPDIR)/$$c $(DESTDIR)$(ZSHCOMPDIR)/_$$c; \
+	done
+
+clean:
+	rm -rf $(BUILDDIR) $(ASANDIR)

@@ -1,0 +1,370 @@
+/* iommu-groups: list IOMMU groups, their devices, drivers, reset methods and
+ * how well each device is isolated; check whether the host can assign
+ * devices at all, and say why not. */
+#include "bdf.h"
+#include "classes.h"
+#include "hostcheck.h"
+#include "iommu.h"
+#include "msg.h"
+#include "options.h"
+#include "output.h"
+#include "pcidev.h"
+#include "sysfs.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char *opt_class, *opt_vendor, *opt_group;
+static int opt_bdf, opt_check;
+
+static struct poptOption options[] = {
+	{ "class", 'c', POPT_ARG_STRING, &opt_class, 0,
+	  "only devices of CLASS: display, audio, storage, network, usb, bridge, or a hex class code", "CLASS" },
+	{ "vendor", 'd', POPT_ARG_STRING, &opt_vendor, 0, "only devices with vendor ID VENDOR (hex)", "VENDOR" },
+	{ "group", 'g', POPT_ARG_STRING, &opt_group, 0, "only IOMMU group N", "N" },
+	{ "bdf", 'b', POPT_ARG_NONE, &opt_bdf, 0, "print only the matching devices' addresses, one per line", NULL },
+	{ "check", '\0', POPT_ARG_NONE, &opt_check, 0, "check whether this host can assign devices to VMs", NULL },
+	PT_COMMON_OPTIONS,
+	POPT_TABLEEND
+};
+
+struct filter {
+	bool by_class, by_vendor, by_group;
+	struct pt_class_filter class;
+	unsigned vendor;
+	int group;
+	struct pt_bdf *devs;
+	size_t ndevs;
+};
+
+static bool matches(const struct filter *f, const struct pt_dev *d)
+{
+	if (f->by_class && !(d->class_known && pt_class_filter_match(&f->class, d->class, d->prog_if)))
+		return false;
+	if (f->by_vendor && !(d->ids_known && d->vendor == f->vendor))
+		return false;
+	if (f->by_group && d->group != f->group)
+		return false;
+	if (f->ndevs) {
+		for (size_t i = 0; i < f->ndevs; i++)
+			if (pt_bdf_cmp(&f->devs[i], &d->bdf) == 0)
+				return true;
+		return false;
+	}
+	return true;
+}
+
+/* Everything on the command line is checked before anything is printed. */
+static void parse_filter(struct filter *f, const char **args)
+{
+	const char *err;
+	size_t n = 0;
+
+	memset(f, 0, sizeof(*f));
+	if (opt_class) {
+		if ((err = pt_class_filter_parse(opt_class, &f->class)))
+			pt_die(PT_EXIT_USAGE, "--class %s: %s", opt_class, err);
+		f->by_class = true;
+	}
+	if (opt_vendor) {
+		if ((err = pt_vendor_parse(opt_vendor, &f->vendor)))
+			pt_die(PT_EXIT_USAGE, "--vendor %s: %s", opt_vendor, err);
+		f->by_vendor = true;
+	}
+	if (opt_group) {
+		char *end;
+		long g;
+
+		errno = 0;
+		g = strtol(opt_group, &end, 10);
+		if (errno || *end || end == opt_group || g < 0 || g > 0x7fffffff || opt_group[0] == '+' ||
+		    opt_group[0] == ' ')
+			pt_die(PT_EXIT_USAGE, "--group %s: not a group number", opt_group);
+		f->group = (int)g;
+		f->by_group = true;
+	}
+	while (args[n])
+		n++;
+	f->devs = pt_xcalloc(n, sizeof(*f->devs));
+	for (size_t i = 0; i < n; i++) {
+		if ((err = pt_bdf_parse(args[i], &f->devs[i])))
+			pt_die(PT_EXIT_USAGE, "%s: %s", args[i], err);
+	}
+	f->ndevs = n;
+}
+
+static void json_checks(struct pt_json *j, const struct pt_findings *fx)
+{
+	pt_json_array_open(j, "checks");
+	for (size_t i = 0; i < fx->n; i++) {
+		pt_json_object_open(j, NULL);
+		pt_json_string(j, "status", pt_status_name(fx->v[i].status));
+		pt_json_string(j, "check", fx->v[i].check);
+		pt_json_string(j, "message", fx->v[i].message);
+		pt_json_object_close(j);
+	}
+	pt_json_array_close(j);
+	pt_json_bool(j, "can_assign", fx->can_assign);
+	pt_json_bool(j, "trustworthy", fx->trustworthy);
+}
+
+static void print_checks(const struct pt_findings *fx)
+{
+	for (size_t i = 0; i < fx->n; i++)
+		printf("%-4s %s\n", pt_status_name(fx->v[i].status), fx->v[i].message);
+}
+
+static void hex_or_null(struct pt_json *j, const char *key, bool known, unsigned v, int width)
+{
+	char buf[16];
+
+	snprintf(buf, sizeof(buf), "%0*x", width, v);
+	pt_json_string(j, key, known ? buf : NULL);
+}
+
+static void json_device(struct pt_json *j, const struct pt_host *h, const struct pt_group *g, size_t i)
+{
+	const struct pt_dev *d = g->devs[i];
+	char name[256];
+	char *rm, *tok, *save;
+
+	pt_json_object_open(j, NULL);
+	pt_json_string(j, "bdf", d->name);
+	hex_or_null(j, "class", d->class_known, d->class, 4);
+	pt_json_string(j, "class_name", d->class_known ? pt_dev_class_name(h, d, name, sizeof(name)) : NULL);
+	hex_or_null(j, "vendor", d->ids_known, d->vendor, 4);
+	hex_or_null(j, "device", d->ids_known, d->device, 4);
+	pt_json_string(j, "vendor_name", d->ids_known ? pt_dev_vendor_name(h, d, name, sizeof(name)) : NULL);
+	pt_json_string(j, "device_name", d->ids_known ? pt_dev_device_name(h, d, name, sizeof(name)) : NULL);
+	hex_or_null(j, "subsystem_vendor", d->subsys_vendor >= 0, (unsigned)d->subsys_vendor, 4);
+	hex_or_null(j, "subsystem_device", d->subsys_device >= 0, (unsigned)d->subsys_device, 4);
+	hex_or_null(j, "revision", d->config_ok, d->revision, 2);
+	pt_json_string(j, "driver", d->driver);
+	if (d->reset_methods && strcmp(d->reset_methods, "?") != 0) {
+		pt_json_array_open(j, "reset_methods");
+		rm = pt_xstrdup(d->reset_methods);
+		for (tok = strtok_r(rm, " ", &save); tok; tok = strtok_r(NULL, " ", &save))
+			pt_json_string(j, NULL, tok);
+		free(rm);
+		pt_json_array_close(j);
+	} else {
+		pt_json_null(j, "reset_methods");
+	}
+	pt_json_string(j, "slot", d->phys_slot);
+	pt_json_array_open(j, "upstream");
+	for (size_t u = 0; u < d->nupstream; u++) {
+		char b[PT_BDF_LEN];
+		pt_json_string(j, NULL, pt_bdf_format(&d->upstream[u], b));
+	}
+	pt_json_array_close(j);
+	pt_json_string(j, "verdict", pt_verdict_name(g->verdict[i]));
+	pt_json_array_open(j, "shares_with");
+	for (size_t k = 0; k < g->nshares[i]; k++)
+		pt_json_string(j, NULL, g->shares[i][k]->name);
+	pt_json_array_close(j);
+	pt_json_string(j, "problem", d->problem);
+	pt_json_object_close(j);
+}
+
+static void print_json(const struct pt_host *h, const struct pt_group *groups, size_t ng,
+		       const struct pt_findings *fx, const struct filter *f)
+{
+	struct pt_json j;
+
+	pt_json_init(&j, stdout);
+	pt_json_object_open(&j, NULL);
+	json_checks(&j, fx);
+	pt_json_array_open(&j, "groups");
+	for (size_t g = 0; g < ng; g++) {
+		bool open = false;
+
+		for (size_t i = 0; i < groups[g].ndevs; i++) {
+			if (!matches(f, groups[g].devs[i]))
+				continue;
+			if (!open) {
+				pt_json_object_open(&j, NULL);
+				pt_json_int(&j, "group", groups[g].number);
+				pt_json_string(&j, "type", groups[g].type[0] ? groups[g].type : NULL);
+				pt_json_array_open(&j, "devices");
+				open = true;
+			}
+			json_device(&j, h, &groups[g], i);
+		}
+		if (open) {
+			pt_json_array_close(&j);
+			pt_json_object_close(&j);
+		}
+	}
+	pt_json_array_close(&j);
+	pt_json_object_close(&j);
+	pt_json_finish(&j);
+}
+
+static void print_table(const struct pt_host *h, const struct pt_group *groups, size_t ng,
+			const struct pt_findings *fx, const struct filter *f)
+{
+	static const char *const head[] = { "GROUP", "BDF", "CLASS", "ID", "DRIVER", "RESET",
+					    "VERDICT", "SUBSYSTEM", "PSLOT", "UPSTREAM", "DEVICE" };
+	static const char *const head_short[] = { "GROUP", "BDF", "CLASS", "ID", "DRIVER", "RESET",
+						  "VERDICT", "DEVICE" };
+	struct pt_table *t = pt_verbose ? pt_table_new(11, head) : pt_table_new(8, head_short);
+
+	for (size_t g = 0; g < ng; g++)
+		for (size_t i = 0; i < groups[g].ndevs; i++) {
+			const struct pt_dev *d = groups[g].devs[i];
+			char grp[16], cls[8], id[16], reset[128], verdict[48], sub[16], up[256];
+			char cname[128], vname[128], dname[256], desc[600];
+			const char *cn, *vn, *dn;
+			const char *row[11];
+			size_t c = 0;
+
+			if (!matches(f, d))
+				continue;
+			snprintf(grp, sizeof(grp), "%d", groups[g].number);
+			snprintf(cls, sizeof(cls), d->class_known ? "%04x" : "?", d->class);
+			if (d->ids_known)
+				snprintf(id, sizeof(id), "%04x:%04x", d->vendor, d->device);
+			else
+				strcpy(id, "?");
+			snprintf(reset, sizeof(reset), "%s", d->reset_methods ? d->reset_methods : "-");
+			for (char *p = reset; *p; p++)
+				if (*p == ' ')
+					*p = ',';
+			snprintf(verdict, sizeof(verdict), "%s%s", pt_verdict_name(groups[g].verdict[i]),
+				 fx->trustworthy ? "" : "(untrusted)");
+			cn = d->class_known ? pt_dev_class_name(h, d, cname, sizeof(cname)) : NULL;
+			vn = d->ids_known ? pt_dev_vendor_name(h, d, vname, sizeof(vname)) : NULL;
+			dn = d->ids_known ? pt_dev_device_name(h, d, dname, sizeof(dname)) : NULL;
+			snprintf(desc, sizeof(desc), "%s: %s %s%s", cn ? cn : "Unknown class",
+				 vn ? vn : "Unknown vendor", dn ? dn : "unknown device",
+				 d->problem ? " (!)" : "");
+			row[c++] = grp;
+			row[c++] = d->name;
+			row[c++] = cls;
+			row[c++] = id;
+			row[c++] = d->driver;
+			row[c++] = reset;
+			row[c++] = verdict;
+			if (pt_verbose) {
+				up[0] = '\0';
+				for (size_t u = 0; u < d->nupstream; u++) {
+					char b[PT_BDF_LEN];
+					size_t l = strlen(up);
+					snprintf(up + l, sizeof(up) - l, "%s%s", u ? "," : "",
+						 pt_bdf_format(&d->upstream[u], b));
+				}
+				if (d->subsys_vendor >= 0)
+					snprintf(sub, sizeof(sub), "%04x:%04x", (unsigned)d->subsys_vendor,
+						 (unsigned)d->subsys_device);
+				row[c++] = d->subsys_vendor >= 0 ? sub : NULL;
+				row[c++] = d->phys_slot;
+				row[c++] = up[0] ? up : NULL;
+			}
+			row[c++] = desc;
+			pt_table_add(t, row);
+		}
+	if (pt_table_rows(t))
+		pt_table_print(t, stdout);
+	pt_table_free(t);
+
+	/* Notes: groups that mix unrelated endpoints, and broken sysfs values. */
+	for (size_t g = 0; g < ng; g++)
+		for (size_t i = 0; i < groups[g].ndevs; i++) {
+			const struct pt_dev *d = groups[g].devs[i];
+
+			if (!matches(f, d))
+				continue;
+			if (groups[g].nshares[i]) {
+				printf("note: %s shares group %d with unrelated endpoint%s", d->name,
+				       groups[g].number, groups[g].nshares[i] == 1 ? "" : "s");
+				for (size_t k = 0; k < groups[g].nshares[i]; k++)
+					printf("%s %s", k ? "," : "", groups[g].shares[i][k]->name);
+				printf(": VFIO assigns the group whole\n");
+			}
+			if (d->problem)
+				printf("note: %s (!): %s\n", d->name, d->problem);
+		}
+	for (size_t g = 0; g < ng; g++)
+		if (groups[g].type_garbled && (!f->by_group || f->group == groups[g].number))
+			printf("note: group %d: unreadable type attribute\n", groups[g].number);
+}
+
+int main(int argc, const char **argv)
+{
+	struct pt_host host;
+	struct pt_group *groups;
+	struct pt_findings fx;
+	struct filter f;
+	size_t ng;
+	int rc = PT_EXIT_OK;
+	const char **args;
+
+	pt_man_section = "1";
+	args = pt_options_parse(argc, argv, options, "[DEVICE...]",
+				"List IOMMU groups with their devices, drivers, reset methods and how well\n"
+				"each device is isolated. DEVICE is a PCI address (0000:01:00.0 or 01:00.0).",
+				NULL);
+	parse_filter(&f, args);
+
+	pt_host_scan(&host);
+	for (size_t i = 0; i < f.ndevs; i++)
+		if (!pt_host_find(&host, &f.devs[i])) {
+			char b[PT_BDF_LEN];
+			pt_die(PT_EXIT_FAIL, "%s: no such PCI device", pt_bdf_format(&f.devs[i], b));
+		}
+	pt_groups_build(&host, &groups, &ng);
+	pt_host_check(&fx, &host, groups, ng);
+	for (size_t i = 0; i < f.ndevs && fx.ngroups > 0; i++)
+		if (pt_host_find(&host, &f.devs[i])->group < 0) {
+			char b[PT_BDF_LEN];
+			pt_warn("%s: in no IOMMU group", pt_bdf_format(&f.devs[i], b));
+			rc = PT_EXIT_FAIL;
+		}
+
+	if (fx.ngroups > 0 && f.by_group && !pt_exists("/sys/kernel/iommu_groups/%d", f.group))
+		pt_die(PT_EXIT_FAIL, "no IOMMU group %d", f.group);
+
+	if (opt_check) {
+		if (pt_opts.json) {
+			struct pt_json j;
+			pt_json_init(&j, stdout);
+			pt_json_object_open(&j, NULL);
+			json_checks(&j, &fx);
+			pt_json_object_close(&j);
+			pt_json_finish(&j);
+		} else {
+			print_checks(&fx);
+		}
+		rc = fx.can_assign ? PT_EXIT_OK : PT_EXIT_UNSUPPORTED;
+	} else if (fx.ngroups == 0) {
+		/* No IOMMU: the listing would be empty; say why instead. */
+		if (pt_opts.json)
+			print_json(&host, groups, ng, &fx, &f);
+		else if (!opt_bdf)
+			print_checks(&fx);
+		pt_warn("no IOMMU groups on this host; %s", opt_bdf || pt_opts.json
+			? "run iommu-groups --check for the diagnosis" : "the diagnosis is above");
+		rc = PT_EXIT_UNSUPPORTED;
+	} else if (opt_bdf) {
+		for (size_t g = 0; g < ng; g++)
+			for (size_t i = 0; i < groups[g].ndevs; i++)
+				if (matches(&f, groups[g].devs[i]))
+					puts(groups[g].devs[i]->name);
+	} else if (pt_opts.json) {
+		print_json(&host, groups, ng, &fx, &f);
+	} else {
+		print_checks(&fx);
+		putchar('\n');
+		print_table(&host, groups, ng, &fx, &f);
+	}
+
+	if (fflush(stdout) != 0 || ferror(stdout))
+		pt_die(PT_EXIT_FAIL, "write error on standard output: %s", strerror(errno));
+	pt_findings_free(&fx);
+	pt_groups_free(groups, ng);
+	pt_host_free(&host);
+	free(f.devs);
+	return rc;
+}

@@ -1,0 +1,491 @@
+#include "hostcheck.h"
+#include "iommu.h"
+#include "modules.h"
+#include "msg.h"
+#include "pcidev.h"
+#include "sysfs.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *pt_status_name(enum pt_status s)
+{
+	static const char *const names[] = { "ok", "info", "warn", "fail" };
+
+	return names[s];
+}
+
+void pt_findings_add(struct pt_findings *f, enum pt_status st, const char *check,
+		     const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	f->v = pt_xrealloc(f->v, (f->n + 1) * sizeof(*f->v));
+	f->v[f->n].status = st;
+	f->v[f->n].check = check;
+	f->v[f->n].message = pt_xstrdup(msg);
+	f->n++;
+	if (st == PT_ST_FAIL)
+		f->can_assign = false;
+}
+
+void pt_findings_free(struct pt_findings *f)
+{
+	for (size_t i = 0; i < f->n; i++)
+		free(f->v[i].message);
+	free(f->v);
+	f->v = NULL;
+	f->n = 0;
+}
+
+/* ---- pure pieces ---- */
+
+bool pt_cmdline_param(const char *s, const char *name, char *val, size_t len)
+{
+	size_t nl = strlen(name);
+	bool found = false;
+
+	while (*s) {
+		const char *eq;
+		char word[1024];
+		size_t wl = 0;
+		bool quoted = false;
+
+		while (isspace((unsigned char)*s))
+			s++;
+		if (!*s)
+			break;
+		while (*s && (quoted || !isspace((unsigned char)*s))) {
+			if (*s == '"')
+				quoted = !quoted;
+			else if (wl + 1 < sizeof(word))
+				word[wl++] = *s;
+			s++;
+		}
+		word[wl] = '\0';
+		eq = strchr(word, '=');
+		if (eq ? (size_t)(eq - word) == nl && strncmp(word, name, nl) == 0
+		       : strcmp(word, name) == 0) {
+			snprintf(val, len, "%s", eq ? eq + 1 : "");
+			found = true;
+		}
+	}
+	return found;
+}
+
+bool pt_value_has(const char *value, const char *word)
+{
+	size_t wl = strlen(word);
+
+	while (*value) {
+		size_t l = strcspn(value, ",");
+
+		if (l == wl && strncmp(value, word, wl) == 0)
+			return true;
+		value += l;
+		if (*value)
+			value++;
+	}
+	return false;
+}
+
+static const char *cpu_name(enum pt_cpu c)
+{
+	return c == PT_CPU_INTEL ? "Intel" : c == PT_CPU_AMD ? "AMD" : "not Intel or AMD";
+}
+
+void pt_iommu_diagnose(const struct pt_iommu_facts *x, struct pt_findings *f)
+{
+	char val[256];
+	const char *cmd = x->cmdline ? x->cmdline : "";
+	bool iommu_off = pt_cmdline_param(cmd, "iommu", val, sizeof(val)) && pt_value_has(val, "off");
+
+	pt_findings_add(f, PT_ST_INFO, "cpu", "CPU vendor: %s", cpu_name(x->cpu));
+	if (!x->dmar && !x->ivrs) {
+		pt_findings_add(f, PT_ST_FAIL, "firmware",
+				"firmware describes no IOMMU: no ACPI DMAR or IVRS table");
+		pt_findings_add(f, PT_ST_FAIL, "fix", "enable %s in the firmware (BIOS/UEFI) setup first; "
+				"no kernel parameter helps until the firmware has the table",
+				x->cpu == PT_CPU_INTEL ? "VT-d (Intel Virtualization Technology for Directed I/O)"
+				: x->cpu == PT_CPU_AMD ? "AMD-Vi (often called IOMMU or AMD I/O Virtualization)"
+						       : "the IOMMU (VT-d or AMD-Vi)");
+		return;
+	}
+	pt_findings_add(f, PT_ST_OK, "firmware", "firmware describes an IOMMU: ACPI %s table present",
+			x->dmar ? "DMAR" : "IVRS");
+	if (x->units > 0)
+		pt_findings_add(f, PT_ST_FAIL, "kernel",
+				"the kernel brought up %d IOMMU unit(s) but made no groups; "
+				"see dmesg | grep -i -e DMAR -e AMD-Vi -e iommu", x->units);
+	else
+		pt_findings_add(f, PT_ST_FAIL, "kernel", "the kernel did not bring an IOMMU up "
+				"(/sys/class/iommu is empty)");
+	pt_findings_add(f, PT_ST_INFO, "cmdline", "kernel command line: %s", *cmd ? cmd : "(empty)");
+
+	if (iommu_off) {
+		pt_findings_add(f, PT_ST_FAIL, "fix", "remove iommu=off from the kernel command line and reboot");
+		return;
+	}
+	if (x->dmar) {
+		bool has = pt_cmdline_param(cmd, "intel_iommu", val, sizeof(val));
+
+		if (has && pt_value_has(val, "off"))
+			pt_findings_add(f, PT_ST_FAIL, "fix", "replace intel_iommu=%s with intel_iommu=on "
+					"on the kernel command line and reboot", val);
+		else if (has && pt_value_has(val, "on"))
+			pt_findings_add(f, PT_ST_FAIL, "fix", "intel_iommu=on is set but had no effect: the "
+					"kernel may lack CONFIG_INTEL_IOMMU or rejected the DMAR table "
+					"(dmesg | grep -i DMAR)");
+		else
+			pt_findings_add(f, PT_ST_FAIL, "fix", "add intel_iommu=on to the kernel command line "
+					"(GRUB_CMDLINE_LINUX in /etc/default/grub, then update-grub) and reboot");
+		return;
+	}
+	if (pt_cmdline_param(cmd, "amd_iommu", val, sizeof(val)) && pt_value_has(val, "off")) {
+		pt_findings_add(f, PT_ST_FAIL, "fix", "remove amd_iommu=%s from the kernel command line and "
+				"reboot; AMD-Vi is on by default when the firmware has an IVRS table "
+				"(there is no amd_iommu=on)", val);
+		return;
+	}
+	pt_findings_add(f, PT_ST_FAIL, "fix", "AMD-Vi is on by default when the firmware has an IVRS table "
+			"(there is no amd_iommu=on to add): the kernel may lack CONFIG_AMD_IOMMU or "
+			"rejected the table (dmesg | grep -i AMD-Vi)");
+}
+
+bool pt_interrupts_remapped(const char *s)
+{
+	return strstr(s, "IR-PCI-MSI") || strstr(s, "IR-IO-APIC") || strstr(s, "AMD-IR") ||
+	       strstr(s, "DMAR-IR") || strstr(s, "IR-PCI-MSIX");
+}
+
+static int fb_rank(const char *name)
+{
+	static const char *const drivers[] = { "efifb", "vesafb", "simpledrm", "simplefb",
+					       "simple-framebuffer", NULL };
+
+	for (int i = 0; drivers[i]; i++)
+		if (strncmp(name, drivers[i], strlen(drivers[i])) == 0)
+			return 2;
+	return strcmp(name, "BOOTFB") == 0 ? 1 : 0;
+}
+
+bool pt_iomem_framebuffer(const char *iomem, unsigned long long start, unsigned long long end,
+			  char *name, size_t len, unsigned long long *fb_start)
+{
+	int best = 0;
+
+	while (*iomem) {
+		const char *eol = strchr(iomem, '\n');
+		size_t ll = eol ? (size_t)(eol - iomem) : strlen(iomem);
+		char line[256], label[128];
+		unsigned long long a, b;
+
+		if (ll < sizeof(line)) {
+			memcpy(line, iomem, ll);
+			line[ll] = '\0';
+			if (sscanf(line, " %llx-%llx : %127[^\n]", &a, &b, label) == 3 &&
+			    a >= start && b <= end && a <= b) {
+				int r = fb_rank(label);
+
+				if (r > best) {
+					best = r;
+					snprintf(name, len, "%s", label);
+					if (fb_start)
+						*fb_start = a;
+				}
+			}
+		}
+		if (!eol)
+			break;
+		iomem = eol + 1;
+	}
+	return best > 0;
+}
+
+/* ---- gathering ---- */
+
+static enum pt_cpu read_cpu(void)
+{
+	char *s = NULL;
+	enum pt_cpu c = PT_CPU_OTHER;
+
+	if (pt_read_file(&s, 1 << 20, "/proc/cpuinfo") < 0)
+		return c;
+	if (strstr(s, "GenuineIntel"))
+		c = PT_CPU_INTEL;
+	else if (strstr(s, "AuthenticAMD") || strstr(s, "HygonGenuine"))
+		c = PT_CPU_AMD;
+	free(s);
+	return c;
+}
+
+static void check_iommu(struct pt_findings *f, const char *cmdline)
+{
+	char **units = NULL;
+	int nunits = pt_list_dir(&units, "/sys/class/iommu");
+	char **groups = NULL;
+	int ng = pt_list_dir(&groups, "/sys/kernel/iommu_groups");
+
+	f->ngroups = ng > 0 ? ng : 0;
+	if (nunits < 0)
+		nunits = 0;
+	if (ng > 0) {
+		const char *kind = nunits == 0 ? "IOMMU"
+				   : strncmp(units[0], "dmar", 4) == 0 ? "Intel VT-d"
+				   : strncmp(units[0], "ivhd", 4) == 0 ? "AMD-Vi"
+								       : "IOMMU";
+		char list[256] = "";
+
+		for (int i = 0; i < nunits; i++) {
+			size_t l = strlen(list);
+
+			if (l + strlen(units[i]) + 8 >= sizeof(list)) {
+				strcat(list, ", ...");
+				break;
+			}
+			snprintf(list + l, sizeof(list) - l, "%s%s", i ? ", " : "", units[i]);
+		}
+		if (nunits)
+			pt_findings_add(f, PT_ST_OK, "iommu", "IOMMU on: %s, %d unit%s (%s), %d group%s",
+					kind, nunits, nunits == 1 ? "" : "s", list, ng, ng == 1 ? "" : "s");
+		else
+			pt_findings_add(f, PT_ST_OK, "iommu", "IOMMU on: %d group%s", ng, ng == 1 ? "" : "s");
+	} else {
+		struct pt_iommu_facts x = {
+			.cpu = read_cpu(),
+			.dmar = pt_exists("/sys/firmware/acpi/tables/DMAR"),
+			.ivrs = pt_exists("/sys/firmware/acpi/tables/IVRS"),
+			.units = nunits,
+			.cmdline = cmdline,
+		};
+
+		pt_findings_add(f, PT_ST_FAIL, "iommu", "no IOMMU groups: the kernel isolates no devices "
+				"(/sys/kernel/iommu_groups is empty)");
+		pt_iommu_diagnose(&x, f);
+	}
+	if (units)
+		pt_free_names(units, nunits);
+	if (groups)
+		pt_free_names(groups, ng);
+}
+
+static void check_group_types(struct pt_findings *f, const struct pt_group *g, size_t ng)
+{
+	static const char *const types[] = { "DMA", "DMA-FQ", "identity", "blocked", "unmanaged" };
+	size_t count[5] = { 0 }, garbled = 0, unknown = 0;
+	char msg[512] = "";
+
+	if (ng == 0)
+		return;
+	for (size_t i = 0; i < ng; i++) {
+		bool hit = false;
+
+		if (g[i].type_garbled) {
+			garbled++;
+			continue;
+		}
+		for (size_t t = 0; t < 5; t++)
+			if (strcmp(g[i].type, types[t]) == 0)
+				count[t]++, hit = true;
+		if (!hit)
+			unknown++;
+	}
+	for (size_t t = 0; t < 5; t++)
+		if (count[t]) {
+			size_t l = strlen(msg);
+			snprintf(msg + l, sizeof(msg) - l, "%s%zu %s", l ? ", " : "", count[t], types[t]);
+		}
+	if (unknown && unknown == ng) {
+		pt_findings_add(f, PT_ST_INFO, "domain-type", "group domain types: not shown by this kernel "
+				"(no iommu_groups/N/type before Linux 5.11)");
+	} else {
+		pt_findings_add(f, PT_ST_OK, "domain-type", "group domain types: %s%s", msg,
+				count[2] ? " (identity: iommu=pt, host DMA untranslated; VFIO still "
+					   "switches those groups to its own domain)" : "");
+	}
+	if (garbled)
+		pt_findings_add(f, PT_ST_WARN, "domain-type", "%zu group%s an unreadable type attribute",
+				garbled, garbled == 1 ? " has" : "s have");
+}
+
+static void check_interrupts(struct pt_findings *f, const char *cmdline)
+{
+	char *irqs = NULL;
+	char unsafe[16] = "";
+	char val[64];
+	bool allow;
+
+	pt_read_text(unsafe, sizeof(unsafe),
+		     "/sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts");
+	allow = unsafe[0] == 'Y' || unsafe[0] == '1';
+	if (pt_read_file(&irqs, 4 << 20, "/proc/interrupts") < 0) {
+		pt_findings_add(f, PT_ST_INFO, "interrupt-remapping", "interrupt remapping: unknown "
+				"(/proc/interrupts unreadable)");
+		return;
+	}
+	if (pt_interrupts_remapped(irqs)) {
+		pt_findings_add(f, PT_ST_OK, "interrupt-remapping", "interrupt remapping: on");
+	} else if (allow) {
+		pt_findings_add(f, PT_ST_WARN, "interrupt-remapping", "interrupt remapping: off; VFIO "
+				"proceeds only because vfio_iommu_type1 allow_unsafe_interrupts=Y "
+				"(a guest can forge MSIs to the host)");
+	} else {
+		bool off = pt_cmdline_param(cmdline, "intremap", val, sizeof(val)) && pt_value_has(val, "off");
+
+		pt_findings_add(f, PT_ST_FAIL, "interrupt-remapping", "interrupt remapping: off%s; VFIO "
+				"refuses device assignment unless vfio_iommu_type1 "
+				"allow_unsafe_interrupts=1 is set (unsafe)",
+				off ? " (intremap=off on the kernel command line)" : "");
+	}
+	free(irqs);
+}
+
+static void check_acs(struct pt_findings *f, const char *cmdline)
+{
+	char val[256];
+
+	if (pt_cmdline_param(cmdline, "pcie_acs_override", val, sizeof(val))) {
+		f->trustworthy = false;
+		pt_findings_add(f, PT_ST_WARN, "acs-override", "pcie_acs_override=%s is on the kernel "
+				"command line: groups no longer describe the hardware's real isolation, "
+				"so every verdict is untrustworthy", val);
+	} else {
+		pt_findings_add(f, PT_ST_OK, "acs-override", "no pcie_acs_override: groups describe the "
+				"hardware's isolation");
+	}
+}
+
+static void check_module(struct pt_findings *f, const char *name)
+{
+	char path[512];
+
+	switch (pt_module_state(name, path, sizeof(path))) {
+	case PT_MOD_LOADED:
+		pt_findings_add(f, PT_ST_OK, name, "%s: loaded", name);
+		break;
+	case PT_MOD_BUILTIN:
+		pt_findings_add(f, PT_ST_OK, name, "%s: built into the kernel", name);
+		break;
+	case PT_MOD_LOADABLE:
+		pt_findings_add(f, PT_ST_OK, name, "%s: not loaded, loadable (%s)", name, path);
+		break;
+	case PT_MOD_MISSING:
+		pt_findings_add(f, PT_ST_FAIL, name, "%s: the kernel has no such module", name);
+		break;
+	case PT_MOD_UNKNOWN:
+		pt_findings_add(f, PT_ST_INFO, name, "%s: not loaded; whether it is loadable is unknown "
+				"(no module index /lib/modules/RELEASE/modules.dep.bin)", name);
+		break;
+	}
+}
+
+/* BARs of a device, from its resource file: "start end flags" per line. */
+static int read_bars(const char *bdf, unsigned long long bars[6][2])
+{
+	char *s = NULL, *p;
+	int n = 0;
+
+	if (pt_read_file(&s, 1 << 16, "/sys/bus/pci/devices/%s/resource", bdf) < 0)
+		return 0;
+	for (p = s; p && *p && n < 6; n++) {
+		if (sscanf(p, "%llx %llx", &bars[n][0], &bars[n][1]) != 2)
+			bars[n][0] = bars[n][1] = 0;
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	free(s);
+	return n;
+}
+
+static void check_boot_display(struct pt_findings *f, const struct pt_host *h)
+{
+	const struct pt_dev *boot = NULL;
+	unsigned long long bars[6][2] = { { 0 } }, fb_at = 0;
+	char buf[64], fbname[128] = "", holder[128] = "";
+	char **fbs = NULL;
+	int nbars, nfb;
+	char *iomem = NULL;
+
+	for (size_t i = 0; i < h->ndevs && !boot; i++)
+		if ((h->devs[i].class >> 8) == 0x03 &&
+		    pt_read_text(buf, sizeof(buf), "/sys/bus/pci/devices/%s/boot_vga", h->devs[i].name) > 0 &&
+		    strcmp(buf, "1") == 0)
+			boot = &h->devs[i];
+	if (!boot) {
+		pt_findings_add(f, PT_ST_INFO, "boot-display", "boot display: no PCI device has boot_vga=1");
+		return;
+	}
+	nbars = read_bars(boot->name, bars);
+	if (pt_read_file(&iomem, 4 << 20, "/proc/iomem") >= 0) {
+		for (int i = 0; i < nbars && !holder[0]; i++)
+			if (bars[i][1] > bars[i][0])
+				pt_iomem_framebuffer(iomem, bars[i][0], bars[i][1], holder, sizeof(holder), &fb_at);
+		free(iomem);
+	}
+	/* A framebuffer device bound to the boot GPU itself: its DRM driver's console. */
+	nfb = pt_list_dir(&fbs, "/sys/class/graphics");
+	for (int i = 0; i < nfb; i++) {
+		char dev[64];
+
+		if (strncmp(fbs[i], "fb", 2) != 0)
+			continue;
+		if (pt_read_link_name(dev, sizeof(dev), "/sys/class/graphics/%s/device", fbs[i]) > 0 &&
+		    strcmp(dev, boot->name) == 0 &&
+		    pt_read_text(buf, sizeof(buf), "/sys/class/graphics/%s/name", fbs[i]) > 0) {
+			snprintf(fbname, sizeof(fbname), "%s \"%s\"", fbs[i], buf);
+			break;
+		}
+	}
+	if (fbs)
+		pt_free_names(fbs, nfb);
+
+	if (holder[0] && strcmp(holder, "BOOTFB") == 0)
+		pt_findings_add(f, PT_ST_INFO, "boot-display", "boot display %s (%s): its memory at %#llx is "
+				"reserved for the firmware framebuffer (BOOTFB); a console on it must be "
+				"released before the device can be handed over", boot->name,
+				boot->driver ? boot->driver : "no driver", fb_at);
+	else if (holder[0])
+		pt_findings_add(f, PT_ST_INFO, "boot-display", "boot display %s (%s) is held by %s "
+				"(framebuffer at %#llx): unbind that console before handing the device over",
+				boot->name, boot->driver ? boot->driver : "no driver", holder, fb_at);
+	else if (fbname[0])
+		pt_findings_add(f, PT_ST_INFO, "boot-display", "boot display %s is driven by %s (%s); no "
+				"firmware framebuffer holds it: unbinding %s takes the host's console away",
+				boot->name, boot->driver ? boot->driver : "no driver", fbname,
+				boot->driver ? boot->driver : "it");
+	else
+		pt_findings_add(f, PT_ST_INFO, "boot-display", "boot display %s (%s): no framebuffer "
+				"holds it", boot->name, boot->driver ? boot->driver : "no driver");
+}
+
+void pt_host_check(struct pt_findings *f, const struct pt_host *h, const struct pt_group *groups,
+		   size_t ngroups)
+{
+	char *cmdline = NULL;
+
+	memset(f, 0, sizeof(*f));
+	f->can_assign = true;
+	f->trustworthy = true;
+	if (pt_read_file(&cmdline, 1 << 16, "/proc/cmdline") < 0)
+		cmdline = pt_xstrdup("");
+	cmdline[strcspn(cmdline, "\n")] = '\0';
+
+	check_iommu(f, cmdline);
+	if (f->ngroups > 0) {
+		check_group_types(f, groups, ngroups);
+		check_interrupts(f, cmdline);
+		check_acs(f, cmdline);
+	}
+	check_module(f, "vfio-pci");
+	check_module(f, "vfio_iommu_type1");
+	check_boot_display(f, h);
+	free(cmdline);
+}

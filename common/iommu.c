@@ -1,0 +1,168 @@
+#include "iommu.h"
+#include "msg.h"
+#include "sysfs.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const char *pt_verdict_name(enum pt_verdict v)
+{
+	switch (v) {
+	case PT_VERDICT_ALONE: return "alone";
+	case PT_VERDICT_SLOT: return "slot";
+	case PT_VERDICT_BRIDGES: return "bridges";
+	case PT_VERDICT_SHARED: return "shared";
+	case PT_VERDICT_BRIDGE: return "bridge";
+	}
+	return "?";
+}
+
+enum pt_verdict pt_verdict_of(const struct pt_member *m, size_t n, size_t self,
+			      size_t *shares, size_t *nshares)
+{
+	bool slot = false, bridges = false;
+
+	*nshares = 0;
+	if (m[self].bridge)
+		return PT_VERDICT_BRIDGE;
+	for (size_t i = 0; i < n; i++) {
+		if (i == self)
+			continue;
+		if (m[i].bridge)
+			bridges = true;
+		else if (m[self].card && m[i].card && pt_bdf_same_slot(&m[i].bdf, &m[self].bdf))
+			slot = true;
+		else
+			shares[(*nshares)++] = i;
+	}
+	if (*nshares)
+		return PT_VERDICT_SHARED;
+	if (slot)
+		return PT_VERDICT_SLOT;
+	if (bridges)
+		return PT_VERDICT_BRIDGES;
+	return PT_VERDICT_ALONE;
+}
+
+static int cmp_group_of(const void *a, const void *b)
+{
+	const struct pt_dev *x = *(struct pt_dev *const *)a, *y = *(struct pt_dev *const *)b;
+
+	if (x->group != y->group)
+		return x->group < y->group ? -1 : 1;
+	return pt_bdf_cmp(&x->bdf, &y->bdf);
+}
+
+static const char *const group_types[] = { "DMA", "DMA-FQ", "identity", "blocked", "unmanaged", NULL };
+
+static void read_type(struct pt_group *g)
+{
+	char buf[64];
+	int rc = pt_read_text(buf, sizeof(buf), "/sys/kernel/iommu_groups/%d/type", g->number);
+
+	if (rc < 0)
+		return; /* kernels before 5.11 have no type attribute */
+	for (int i = 0; group_types[i]; i++)
+		if (strcmp(buf, group_types[i]) == 0) {
+			strcpy(g->type, buf);
+			return;
+		}
+	g->type_garbled = true;
+}
+
+static void judge(struct pt_group *g)
+{
+	struct pt_member *m = pt_xcalloc(g->ndevs, sizeof(*m));
+	size_t *idx = pt_xcalloc(g->ndevs, sizeof(*idx));
+
+	for (size_t i = 0; i < g->ndevs; i++) {
+		m[i].bdf = g->devs[i]->bdf;
+		m[i].bridge = pt_dev_is_bridge(g->devs[i]);
+		m[i].card = pt_dev_is_card(g->devs[i]);
+	}
+	g->verdict = pt_xcalloc(g->ndevs, sizeof(*g->verdict));
+	g->shares = pt_xcalloc(g->ndevs, sizeof(*g->shares));
+	g->nshares = pt_xcalloc(g->ndevs, sizeof(*g->nshares));
+	for (size_t i = 0; i < g->ndevs; i++) {
+		g->verdict[i] = pt_verdict_of(m, g->ndevs, i, idx, &g->nshares[i]);
+		if (g->nshares[i]) {
+			g->shares[i] = pt_xcalloc(g->nshares[i], sizeof(struct pt_dev *));
+			for (size_t k = 0; k < g->nshares[i]; k++)
+				g->shares[i][k] = g->devs[idx[k]];
+		}
+	}
+	free(m);
+	free(idx);
+}
+
+void pt_groups_build(const struct pt_host *h, struct pt_group **out, size_t *nout)
+{
+	struct pt_dev **all = pt_xcalloc(h->ndevs, sizeof(*all));
+	struct pt_group *groups = NULL;
+	size_t n = 0, ng = 0;
+
+	for (size_t i = 0; i < h->ndevs; i++)
+		if (h->devs[i].group >= 0)
+			all[n++] = &h->devs[i];
+	qsort(all, n, sizeof(*all), cmp_group_of);
+	for (size_t i = 0; i < n; i++)
+		if (i == 0 || all[i]->group != all[i - 1]->group)
+			ng++;
+	groups = pt_xcalloc(ng, sizeof(*groups));
+	for (size_t i = 0, g = 0; i < n; g++) {
+		size_t j = i;
+
+		while (j < n && all[j]->group == all[i]->group)
+			j++;
+		groups[g].number = all[i]->group;
+		groups[g].ndevs = j - i;
+		groups[g].devs = pt_xcalloc(j - i, sizeof(struct pt_dev *));
+		memcpy(groups[g].devs, all + i, (j - i) * sizeof(struct pt_dev *));
+		read_type(&groups[g]);
+		judge(&groups[g]);
+		i = j;
+	}
+	free(all);
+	*out = groups;
+	*nout = ng;
+}
+
+void pt_groups_free(struct pt_group *groups, size_t n)
+{
+	for (size_t g = 0; g < n; g++) {
+		for (size_t i = 0; i < groups[g].ndevs; i++)
+			free(groups[g].shares[i]);
+		free(groups[g].shares);
+		free(groups[g].nshares);
+		free(groups[g].verdict);
+		free(groups[g].devs);
+	}
+	free(groups);
+}
+
+static int cmp_number(const void *key, const void *elem)
+{
+	int a = *(const int *)key, b = ((const struct pt_group *)elem)->number;
+
+	return a < b ? -1 : a > b;
+}
+
+struct pt_group *pt_group_find(struct pt_group *groups, size_t n, int number)
+{
+	return n ? bsearch(&number, groups, n, sizeof(*groups), cmp_number) : NULL;
+}
+
+struct pt_group *pt_group_of(struct pt_group *groups, size_t n, const struct pt_dev *d, size_t *idx)
+{
+	struct pt_group *g = pt_group_find(groups, n, d->group);
+
+	if (!g)
+		return NULL;
+	for (size_t i = 0; i < g->ndevs; i++)
+		if (g->devs[i] == d) {
+			if (idx)
+				*idx = i;
+			return g;
+		}
+	return NULL;
+}

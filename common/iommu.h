@@ -1,0 +1,51 @@
+/* IOMMU groups: which devices share one, and how isolated each device is. */
+#ifndef PT_IOMMU_H
+#define PT_IOMMU_H
+
+#include "bdf.h"
+#include "pcidev.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum pt_verdict {
+	PT_VERDICT_ALONE,   /* the only device in its group */
+	PT_VERDICT_SLOT,    /* shares only with its own card's functions (and bridges) */
+	PT_VERDICT_BRIDGES, /* shares only with bridges, which stay on the host */
+	PT_VERDICT_SHARED,  /* shares with unrelated endpoints */
+	PT_VERDICT_BRIDGE,  /* is itself a bridge: not something to assign */
+};
+const char *pt_verdict_name(enum pt_verdict v);
+
+struct pt_member {
+	struct pt_bdf bdf;
+	bool bridge;
+	bool card; /* see pt_dev_is_card() */
+};
+
+/* Pure. The verdict for members[self]; the unrelated endpoints it shares
+ * with are stored as indices in shares (room for n), their count in
+ * *nshares. */
+enum pt_verdict pt_verdict_of(const struct pt_member *members, size_t n, size_t self,
+			      size_t *shares, size_t *nshares);
+
+struct pt_group {
+	int number;
+	char type[24];         /* DMA, DMA-FQ, identity, ...; "" when unknown */
+	bool type_garbled;     /* the type file held something unexpected */
+	struct pt_dev **devs;  /* sorted by address */
+	size_t ndevs;
+	enum pt_verdict *verdict;      /* per device */
+	struct pt_dev ***shares;       /* per device: unrelated endpoints */
+	size_t *nshares;
+};
+
+/* Groups of the scanned host, sorted by number, with verdicts. Devices
+ * without a group are left out. */
+void pt_groups_build(const struct pt_host *h, struct pt_group **groups, size_t *n);
+void pt_groups_free(struct pt_group *groups, size_t n);
+struct pt_group *pt_group_find(struct pt_group *groups, size_t n, int number);
+/* The group a device is in, and its index there. */
+struct pt_group *pt_group_of(struct pt_group *groups, size_t n, const struct pt_dev *d, size_t *idx);
+
+#endif

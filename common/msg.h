@@ -1,0 +1,29 @@
+/* Messages and exit codes shared by every command (DESIGN.md). */
+#ifndef PT_MSG_H
+#define PT_MSG_H
+
+enum {
+	PT_EXIT_OK = 0,
+	PT_EXIT_FAIL = 1,        /* the operation failed */
+	PT_EXIT_USAGE = 2,       /* bad command line or bad input */
+	PT_EXIT_REFUSED = 3,     /* refused for safety; --force overrides */
+	PT_EXIT_UNSUPPORTED = 4, /* the host cannot do this */
+};
+
+extern const char *pt_progname;
+extern int pt_verbose;
+
+/* "command: message" on stderr, one line. */
+void pt_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* pt_warn, then exit with code. */
+void pt_die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
+/* pt_warn only when -v was given. */
+void pt_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Out of memory is not a condition any caller can handle. */
+void *pt_xmalloc(unsigned long n);
+void *pt_xcalloc(unsigned long n, unsigned long size);
+void *pt_xrealloc(void *p, unsigned long n);
+char *pt_xstrdup(const char *s);
+
+#endif

@@ -1,0 +1,331 @@
+#include "pcidev.h"
+#include "msg.h"
+#include "sysfs.h"
+
+#include <errno.h>
+#include <setjmp.h>
+#include <pci/pci.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* While filling one device, a libpci "fatal" error (a missing or
+ * unreadable attribute) marks that device instead of ending the program. */
+static jmp_buf *pci_catch;
+static char pci_errmsg[512];
+
+static void pci_fatal(char *msg, ...) __attribute__((noreturn));
+static void pci_fatal(char *msg, ...)
+{
+	va_list ap;
+
+	if (pci_catch) {
+		jmp_buf *jb = pci_catch;
+
+		va_start(ap, msg);
+		vsnprintf(pci_errmsg, sizeof(pci_errmsg), msg, ap);
+		va_end(ap);
+		pci_catch = NULL;
+		longjmp(*jb, 1);
+	}
+	fflush(stdout);
+	fprintf(stderr, "%s: libpci: ", pt_progname);
+	va_start(ap, msg);
+	vfprintf(stderr, msg, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(PT_EXIT_FAIL);
+}
+
+static void pci_quiet(char *msg, ...)
+{
+	va_list ap;
+
+	if (!pt_verbose)
+		return;
+	fprintf(stderr, "%s: libpci: ", pt_progname);
+	va_start(ap, msg);
+	vfprintf(stderr, msg, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+size_t pt_parse_device_path(const char *path, struct pt_bdf *out, size_t max)
+{
+	size_t n = 0;
+
+	while (*path && n < max) {
+		const char *end = strchr(path, '/');
+		size_t len = end ? (size_t)(end - path) : strlen(path);
+		char comp[PT_BDF_LEN];
+
+		if (len > 0 && len < sizeof(comp)) {
+			memcpy(comp, path, len);
+			comp[len] = '\0';
+			if (strchr(comp, '.') && pt_bdf_parse(comp, &out[n]) == NULL &&
+			    strchr(comp, ':') != strrchr(comp, ':'))
+				n++;
+		}
+		if (!end)
+			break;
+		path = end + 1;
+	}
+	return n;
+}
+
+bool pt_reset_methods_valid(const char *s)
+{
+	static const char *const known[] = { "device_specific", "acpi", "flr", "af_flr",
+					     "pm", "bus", "cxl_bus", NULL };
+	const char *p = s;
+
+	while (*p) {
+		size_t len = strcspn(p, " ");
+		bool ok = false;
+
+		for (int i = 0; known[i]; i++)
+			if (strlen(known[i]) == len && strncmp(p, known[i], len) == 0)
+				ok = true;
+		if (!ok && len)
+			return false;
+		p += len;
+		p += strspn(p, " ");
+	}
+	return true;
+}
+
+static void add_problem(struct pt_dev *d, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+	size_t old = d->problem ? strlen(d->problem) : 0;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	d->problem = pt_xrealloc(d->problem, old + strlen(msg) + 3);
+	if (old)
+		strcpy(d->problem + old, "; ");
+	strcpy(d->problem + old + (old ? 2 : 0), msg);
+}
+
+static int cmp_dev(const void *a, const void *b)
+{
+	return pt_bdf_cmp(&((const struct pt_dev *)a)->bdf, &((const struct pt_dev *)b)->bdf);
+}
+
+/* Whether /sys/bus/pci/drivers/NAME exists; the few driver names a host
+ * has are remembered, so a dangling link costs one lookup per driver. */
+static bool driver_exists(const char *name)
+{
+	static struct { char *name; bool ok; } seen[64];
+	static size_t nseen;
+
+	for (size_t i = 0; i < nseen; i++)
+		if (strcmp(seen[i].name, name) == 0)
+			return seen[i].ok;
+	bool ok = pt_exists("/sys/bus/pci/drivers/%s", name);
+	if (nseen < sizeof(seen) / sizeof(seen[0])) {
+		seen[nseen].name = pt_xstrdup(name);
+		seen[nseen++].ok = ok;
+	}
+	return ok;
+}
+
+static void read_config(struct pt_dev *d)
+{
+	unsigned char cfg[64];
+
+	d->header_type = -1;
+	d->subsys_vendor = d->subsys_device = -1;
+	if (!pci_read_block(d->pd, 0, cfg, sizeof(cfg))) {
+		add_problem(d, "config space unreadable or truncated");
+		return;
+	}
+	if (cfg[0] == 0xff && cfg[1] == 0xff) {
+		add_problem(d, "config space reads all ones (device gone?)");
+		return;
+	}
+	d->config_ok = true;
+	d->header_type = cfg[PCI_HEADER_TYPE] & 0x7f;
+	d->revision = cfg[PCI_REVISION_ID];
+	d->prog_if = cfg[PCI_CLASS_PROG];
+	if (d->header_type == PCI_HEADER_TYPE_NORMAL) {
+		d->subsys_vendor = cfg[PCI_SUBSYSTEM_VENDOR_ID] | cfg[PCI_SUBSYSTEM_VENDOR_ID + 1] << 8;
+		d->subsys_device = cfg[PCI_SUBSYSTEM_ID] | cfg[PCI_SUBSYSTEM_ID + 1] << 8;
+	}
+}
+
+/* IDs and class as the kernel shows them (it fixes up broken devices);
+ * revision and programming interface from config space, as lspci does. */
+static void fill_ident(struct pt_dev *d)
+{
+	jmp_buf jb;
+
+	if (setjmp(jb)) {
+		add_problem(d, "%s", pci_errmsg);
+		return;
+	}
+	pci_catch = &jb;
+	pci_fill_info(d->pd, PCI_FILL_IDENT | PCI_FILL_CLASS);
+	pci_catch = NULL;
+}
+
+static void fill_dev(struct pt_dev *d)
+{
+	char buf[256];
+	int rc;
+
+	fill_ident(d);
+	d->ids_known = d->pd->known_fields & PCI_FILL_IDENT;
+	d->class_known = d->pd->known_fields & PCI_FILL_CLASS;
+	d->vendor = d->pd->vendor_id;
+	d->device = d->pd->device_id;
+	d->class = d->pd->device_class;
+	if (d->ids_known && (d->vendor == 0 || d->vendor == 0xffff))
+		add_problem(d, "vendor ID %04x is not valid", d->vendor);
+	read_config(d);
+
+	/* The kernel's links are enough; libpci would realpath() each one. */
+	rc = pt_read_link_name(buf, sizeof(buf), "/sys/bus/pci/devices/%s/driver", d->name);
+	if (rc > 0) {
+		d->driver = pt_xstrdup(buf);
+		if (!driver_exists(buf))
+			add_problem(d, "driver link points to a missing driver %s", buf);
+	}
+
+	d->group = -1;
+	rc = pt_read_link_name(buf, sizeof(buf), "/sys/bus/pci/devices/%s/iommu_group", d->name);
+	if (rc > 0) {
+		char *end;
+		long g = strtol(buf, &end, 10);
+
+		if (*end || g < 0 || end == buf)
+			add_problem(d, "iommu_group link names no group: %s", buf);
+		else
+			d->group = (int)g;
+	}
+
+	rc = pt_read_text(buf, sizeof(buf), "/sys/bus/pci/devices/%s/reset_method", d->name);
+	if (rc >= 0) {
+		if (pt_reset_methods_valid(buf)) {
+			d->reset_methods = pt_xstrdup(buf);
+		} else {
+			add_problem(d, "reset_method has an unexpected value");
+			d->reset_methods = pt_xstrdup("?");
+		}
+	}
+
+	d->phys_slot = d->pd->phy_slot;
+
+	rc = pt_read_link(buf, sizeof(buf), "/sys/bus/pci/devices/%s", d->name);
+	if (rc > 0) {
+		struct pt_bdf chain[PT_MAX_UPSTREAM + 1];
+		size_t n = pt_parse_device_path(buf, chain, PT_MAX_UPSTREAM + 1);
+
+		/* the last address is the device itself; the rest, nearest first */
+		for (size_t i = 0; n > 1 && i < n - 1; i++)
+			d->upstream[i] = chain[n - 2 - i];
+		d->nupstream = n > 1 ? n - 1 : 0;
+	}
+}
+
+void pt_host_scan(struct pt_host *h)
+{
+	char path[PATH_MAX];
+	const char *ids = getenv("PASSTHRU_PCI_IDS");
+	struct pci_dev *p;
+	size_t n = 0, i = 0;
+
+	memset(h, 0, sizeof(*h));
+	h->pacc = pci_alloc();
+	h->pacc->error = pci_fatal;
+	h->pacc->warning = pci_quiet;
+	h->pacc->debug = pci_quiet;
+	h->pacc->method = PCI_ACCESS_SYS_BUS_PCI;
+	if (pt_path(path, sizeof(path), "/sys/bus/pci") < 0)
+		pt_die(PT_EXIT_USAGE, "sysroot path too long");
+	pci_set_param(h->pacc, "sysfs.path", path);
+	if (ids && *ids) {
+		pci_set_name_list_path(h->pacc, (char *)ids, 0);
+		pci_set_param(h->pacc, "hwdb.disable", "1");
+	}
+	if (!pt_exists("/sys/bus/pci/devices"))
+		pt_die(PT_EXIT_FAIL, "no PCI devices: %s/sys/bus/pci/devices is missing", pt_sysroot());
+	pci_init(h->pacc);
+	pci_scan_bus(h->pacc);
+
+	for (p = h->pacc->devices; p; p = p->next)
+		n++;
+	h->devs = pt_xcalloc(n, sizeof(*h->devs));
+	h->ndevs = n;
+	for (p = h->pacc->devices; p; p = p->next, i++) {
+		struct pt_dev *d = &h->devs[i];
+
+		d->pd = p;
+		d->bdf.domain = (unsigned)p->domain;
+		d->bdf.bus = p->bus;
+		d->bdf.dev = p->dev;
+		d->bdf.fn = p->func;
+		pt_bdf_format(&d->bdf, d->name);
+	}
+	qsort(h->devs, n, sizeof(*h->devs), cmp_dev);
+	if (n)
+		pci_fill_info(h->devs[0].pd, PCI_FILL_PHYS_SLOT); /* one pass over slots/ */
+	for (i = 0; i < n; i++)
+		fill_dev(&h->devs[i]);
+}
+
+void pt_host_free(struct pt_host *h)
+{
+	for (size_t i = 0; i < h->ndevs; i++) {
+		free(h->devs[i].driver);
+		free(h->devs[i].reset_methods);
+		free(h->devs[i].problem);
+	}
+	free(h->devs);
+	if (h->pacc)
+		pci_cleanup(h->pacc);
+	memset(h, 0, sizeof(*h));
+}
+
+struct pt_dev *pt_host_find(const struct pt_host *h, const struct pt_bdf *b)
+{
+	struct pt_dev key;
+
+	key.bdf = *b;
+	return bsearch(&key, h->devs, h->ndevs, sizeof(*h->devs), cmp_dev);
+}
+
+const char *pt_dev_vendor_name(const struct pt_host *h, const struct pt_dev *d, char *buf, size_t len)
+{
+	return pci_lookup_name(h->pacc, buf, (int)len, PCI_LOOKUP_VENDOR | PCI_LOOKUP_NO_NUMBERS,
+			       d->vendor);
+}
+
+const char *pt_dev_device_name(const struct pt_host *h, const struct pt_dev *d, char *buf, size_t len)
+{
+	return pci_lookup_name(h->pacc, buf, (int)len, PCI_LOOKUP_DEVICE | PCI_LOOKUP_NO_NUMBERS,
+			       d->vendor, d->device);
+}
+
+const char *pt_dev_class_name(const struct pt_host *h, const struct pt_dev *d, char *buf, size_t len)
+{
+	return pci_lookup_name(h->pacc, buf, (int)len, PCI_LOOKUP_CLASS | PCI_LOOKUP_NO_NUMBERS,
+			       d->class);
+}
+
+bool pt_dev_is_bridge(const struct pt_dev *d)
+{
+	if (d->header_type == PCI_HEADER_TYPE_BRIDGE || d->header_type == PCI_HEADER_TYPE_CARDBUS)
+		return true;
+	return d->class == PCI_CLASS_BRIDGE_HOST || d->class == PCI_CLASS_BRIDGE_PCI ||
+	       d->class == 0x0609 /* semi-transparent PCI-to-PCI */ ||
+	       d->class == PCI_CLASS_BRIDGE_CARDBUS;
+}
+
+bool pt_dev_is_card(const struct pt_dev *d)
+{
+	return d->nupstream > 0 || d->phys_slot != NULL;
+}

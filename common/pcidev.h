@@ -1,0 +1,78 @@
+/* The host's PCI devices, over libpci (its sysfs.path points into the
+ * sysroot): IDs, class, names from pci.ids, subsystem IDs, driver, IOMMU
+ * group, reset methods, physical slot and the upstream bridge chain. */
+#ifndef PT_PCIDEV_H
+#define PT_PCIDEV_H
+
+#include "bdf.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct pci_access;
+struct pci_dev;
+
+#define PT_MAX_UPSTREAM 16
+
+struct pt_dev {
+	struct pt_bdf bdf;
+	char name[PT_BDF_LEN];    /* "0000:01:00.0" */
+	struct pci_dev *pd;
+	bool ids_known, class_known; /* false when sysfs could not tell */
+	unsigned vendor, device;
+	unsigned class;           /* base class and subclass, 0x0300 */
+	unsigned prog_if, revision;
+	int subsys_vendor, subsys_device; /* -1: none (bridges, unreadable) */
+	int header_type;          /* 0, 1, 2; -1 when config space is unreadable */
+	bool config_ok;           /* the standard header could be read */
+	char *driver;             /* NULL: no driver bound */
+	int group;                /* -1: no IOMMU group */
+	char *reset_methods;      /* space separated; NULL when the kernel has no reset_method */
+	const char *phys_slot;    /* /sys/bus/pci/slots/NAME, or NULL */
+	struct pt_bdf upstream[PT_MAX_UPSTREAM]; /* bridges above, nearest first */
+	size_t nupstream;
+	char *problem;            /* what is wrong with this device's sysfs, or NULL */
+};
+
+struct pt_host {
+	struct pci_access *pacc;
+	struct pt_dev *devs;      /* sorted by address */
+	size_t ndevs;
+};
+
+/* What to read besides IDs and class. */
+enum {
+	PT_SCAN_NAMES = 1,        /* prepare pci.ids lookups */
+};
+
+/* Scan every PCI device below the sysroot. libpci's fatal errors (an
+ * unreadable /sys/bus/pci) end the program with one line and exit 1.
+ * Names come from pci.ids (PASSTHRU_PCI_IDS overrides the file and turns
+ * off udev's hwdb, so tests do not depend on the host's database). */
+void pt_host_scan(struct pt_host *h);
+void pt_host_free(struct pt_host *h);
+struct pt_dev *pt_host_find(const struct pt_host *h, const struct pt_bdf *b);
+
+/* Names; NULL when pci.ids does not know the ID. Returned strings live in
+ * buf. */
+const char *pt_dev_vendor_name(const struct pt_host *h, const struct pt_dev *d, char *buf, size_t len);
+const char *pt_dev_device_name(const struct pt_host *h, const struct pt_dev *d, char *buf, size_t len);
+const char *pt_dev_class_name(const struct pt_host *h, const struct pt_dev *d, char *buf, size_t len);
+
+/* Host bridges and PCI-to-PCI bridges (root ports, switch ports) stay with
+ * the host; an ISA/LPC bridge is an ordinary endpoint to VFIO. */
+bool pt_dev_is_bridge(const struct pt_dev *d);
+/* A card in a slot: below a bridge, or in a physical slot. Functions of a
+ * card belong together; functions of the chipset on the root bus do not. */
+bool pt_dev_is_card(const struct pt_dev *d);
+
+/* Pure: the PCI addresses in a /sys/bus/pci/devices/BDF link target
+ * ("../../../devices/pci0000:00/0000:00:01.0/0000:01:00.0"), the device's
+ * own address last. Returns how many were found (at most max). */
+size_t pt_parse_device_path(const char *path, struct pt_bdf *out, size_t max);
+
+/* Pure: whether every word of a reset_method value is one the kernel
+ * defines (drivers/pci/pci.c pci_reset_fn_methods). */
+bool pt_reset_methods_valid(const char *s);
+
+#endif

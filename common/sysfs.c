@@ -1,0 +1,323 @@
+#define _GNU_SOURCE
+#include "sysfs.h"
+#include "msg.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char sysroot[PATH_MAX];
+bool pt_dry_run;
+
+int pt_sysroot_set(const char *dir)
+{
+	struct stat st;
+	size_t n;
+
+	if (!dir || !*dir || strcmp(dir, "/") == 0) {
+		sysroot[0] = '\0';
+		return 0;
+	}
+	if (stat(dir, &st) < 0)
+		return -errno;
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	n = strlen(dir);
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	if (n >= sizeof(sysroot) - 256)
+		return -ENAMETOOLONG;
+	memcpy(sysroot, dir, n);
+	sysroot[n] = '\0';
+	return 0;
+}
+
+const char *pt_sysroot(void) { return sysroot; }
+bool pt_sysroot_live(void) { return sysroot[0] == '\0'; }
+
+static int vpath(char *buf, size_t len, const char *fmt, va_list ap)
+{
+	size_t r = strlen(sysroot);
+	int n;
+
+	if (r >= len)
+		return -ENAMETOOLONG;
+	memcpy(buf, sysroot, r);
+	n = vsnprintf(buf + r, len - r, fmt, ap);
+	if (n < 0 || (size_t)n >= len - r)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+int pt_path(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = vpath(buf, len, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+/* Declare `path` as the rooted form of the printf-style arguments. */
+#define ROOT_PATH(path, fmt)                                             \
+	char path[PATH_MAX];                                             \
+	do {                                                             \
+		va_list ap_;                                             \
+		int prc_;                                                \
+		va_start(ap_, fmt);                                      \
+		prc_ = vpath(path, sizeof(path), fmt, ap_);              \
+		va_end(ap_);                                             \
+		if (prc_ < 0)                                            \
+			return prc_;                                     \
+	} while (0)
+
+static int read_into(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	do
+		n = read(fd, buf, len);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		int e = errno;
+		close(fd);
+		return -e;
+	}
+	if ((size_t)n == len) {
+		/* a short attribute read that fills the buffer may be cut */
+		char c;
+		ssize_t more = read(fd, &c, 1);
+		close(fd);
+		if (more != 0)
+			return -EOVERFLOW;
+		return (int)n;
+	}
+	close(fd);
+	return (int)n;
+}
+
+int pt_read_text(char *buf, size_t len, const char *fmt, ...)
+{
+	ROOT_PATH(path, fmt);
+	{
+		int n;
+		if (len == 0)
+			return -EOVERFLOW;
+		n = read_into(path, buf, len - 1);
+		if (n < 0)
+			return n;
+		while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' ' || buf[n - 1] == '\t'))
+			n--;
+		buf[n] = '\0';
+		if (memchr(buf, '\0', (size_t)n))
+			return -EINVAL; /* binary where text was expected */
+		return n;
+	}
+}
+
+int pt_read_hex(unsigned long *v, const char *fmt, ...)
+{
+	ROOT_PATH(path, fmt);
+	{
+		char buf[64], *end;
+		int n = read_into(path, buf, sizeof(buf) - 1);
+		if (n < 0)
+			return n;
+		while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+			n--;
+		buf[n] = '\0';
+		if (n == 0 || buf[0] == '-' || buf[0] == '+' || buf[0] == ' ')
+			return -EINVAL;
+		errno = 0;
+		unsigned long r = strtoul(buf, &end, 16);
+		if (errno || *end)
+			return -EINVAL;
+		*v = r;
+		return 0;
+	}
+}
+
+int pt_read_link(char *buf, size_t len, const char *fmt, ...)
+{
+	ROOT_PATH(path, fmt);
+	{
+		ssize_t n = readlink(path, buf, len);
+		if (n < 0)
+			return -errno;
+		if ((size_t)n >= len)
+			return -EOVERFLOW;
+		buf[n] = '\0';
+		return (int)n;
+	}
+}
+
+int pt_read_link_name(char *buf, size_t len, const char *fmt, ...)
+{
+	ROOT_PATH(path, fmt);
+	{
+		char target[PATH_MAX];
+		ssize_t n = readlink(path, target, sizeof(target) - 1);
+		const char *base;
+		size_t bl;
+		if (n < 0)
+			return -errno;
+		target[n] = '\0';
+		base = strrchr(target, '/');
+		base = base ? base + 1 : target;
+		bl = strlen(base);
+		if (bl == 0)
+			return -EINVAL;
+		if (bl >= len)
+			return -EOVERFLOW;
+		memcpy(buf, base, bl + 1);
+		return (int)bl;
+	}
+}
+
+bool pt_exists(const char *fmt, ...)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = vpath(path, sizeof(path), fmt, ap);
+	va_end(ap);
+	return rc == 0 && lstat(path, &st) == 0;
+}
+
+long pt_read_file(char **out, size_t max, const char *fmt, ...)
+{
+	ROOT_PATH(path, fmt);
+	{
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		size_t cap = 4096, len = 0;
+		char *buf;
+		if (fd < 0)
+			return -errno;
+		buf = pt_xmalloc(cap + 1);
+		for (;;) {
+			ssize_t n;
+			if (len == cap) {
+				if (cap >= max)
+					break;
+				cap = cap * 2 > max ? max : cap * 2;
+				buf = pt_xrealloc(buf, cap + 1);
+			}
+			n = read(fd, buf + len, cap - len);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0) {
+				int e = errno;
+				close(fd);
+				free(buf);
+				return -e;
+			}
+			if (n == 0)
+				break;
+			len += (size_t)n;
+		}
+		close(fd);
+		buf[len] = '\0';
+		*out = buf;
+		return (long)len;
+	}
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strverscmp(*(char *const *)a, *(char *const *)b);
+}
+
+int pt_list_dir(char ***names, const char *fmt, ...)
+{
+	ROOT_PATH(path, fmt);
+	{
+		DIR *d = opendir(path);
+		struct dirent *e;
+		char **v = NULL;
+		int n = 0, cap = 0;
+		if (!d)
+			return -errno;
+		while ((e = readdir(d))) {
+			if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+				continue;
+			if (n == cap) {
+				cap = cap ? cap * 2 : 16;
+				v = pt_xrealloc(v, sizeof(*v) * (size_t)cap);
+			}
+			v[n++] = pt_xstrdup(e->d_name);
+		}
+		closedir(d);
+		if (n)
+			qsort(v, (size_t)n, sizeof(*v), cmp_names);
+		*names = v;
+		return n;
+	}
+}
+
+void pt_free_names(char **names, int n)
+{
+	for (int i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+#ifdef PT_TEST_FAULTS
+/* Test builds only: PASSTHRU_FAIL_WRITE=N makes the Nth write fail. */
+static int fault_due(void)
+{
+	static long count, fail_at = -1;
+	if (fail_at < 0) {
+		const char *e = getenv("PASSTHRU_FAIL_WRITE");
+		fail_at = e ? strtol(e, NULL, 10) : 0;
+	}
+	return fail_at > 0 && ++count == fail_at;
+}
+#endif
+
+int pt_write_attr(const char *value, const char *fmt, ...)
+{
+	char path[PATH_MAX];
+	va_list ap;
+	int rc, fd;
+	size_t len = strlen(value);
+	ssize_t n;
+
+	va_start(ap, fmt);
+	rc = vpath(path, sizeof(path), fmt, ap);
+	va_end(ap);
+	if (rc < 0)
+		return rc;
+	if (pt_dry_run) {
+		printf("write %s %s\n", path + strlen(sysroot), value);
+		return 0;
+	}
+	pt_debug("write %s %s", path, value);
+#ifdef PT_TEST_FAULTS
+	if (fault_due())
+		return -EIO;
+#endif
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	do
+		n = write(fd, value, len);
+	while (n < 0 && errno == EINTR);
+	rc = n < 0 ? -errno : (size_t)n != len ? -EIO : 0;
+	if (close(fd) < 0 && rc == 0)
+		rc = -errno;
+	return rc;
+}

@@ -1,0 +1,49 @@
+/* The host as files: every /sys, /proc, /dev, /run and /etc path goes
+ * through here, below the sysroot (--sysroot, PASSTHRU_SYSROOT). Reads
+ * return 0 or a negative errno; the caller words the error. Every write
+ * passes pt_write_attr(), where --dry-run and logging live. */
+#ifndef PT_SYSFS_H
+#define PT_SYSFS_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Set the sysroot; NULL or "" or "/" means the live system. Returns 0 or
+ * -errno when DIR is not a readable directory. */
+int pt_sysroot_set(const char *dir);
+/* "" for the live system, else the sysroot without a trailing slash. */
+const char *pt_sysroot(void);
+bool pt_sysroot_live(void);
+
+/* Build the host path for an absolute path ("/sys/..."), below the
+ * sysroot. Returns 0 or -ENAMETOOLONG. */
+int pt_path(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Read a text attribute, trailing newline and spaces removed. Returns the
+ * length, or -errno (-EOVERFLOW when it does not fit). `path` is the
+ * absolute path as on the host, e.g. "/sys/bus/pci/devices/%s/driver". */
+int pt_read_text(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* A hex number ("0x030000" or "030000"); -EINVAL on anything else. */
+int pt_read_hex(unsigned long *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The target of a symlink, as written (relative). */
+int pt_read_link(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The last component of a symlink's target ("vfio-pci" for a driver link). */
+int pt_read_link_name(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Whether the path exists (lstat, links not followed). */
+bool pt_exists(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Read a whole file (at most max bytes) into a malloc'd NUL-terminated
+ * buffer. Returns length or -errno. */
+long pt_read_file(char **out, size_t max, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Directory entries (not "." or ".."), sorted with strverscmp, malloc'd.
+ * Returns the count or -errno; free with pt_free_names(). */
+int pt_list_dir(char ***names, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void pt_free_names(char **names, int n);
+
+/* The one write function. With dry-run it prints
+ * "write /sys/... VALUE" on stdout and changes nothing. Returns 0 or -errno. */
+extern bool pt_dry_run;
+int pt_write_attr(const char *value, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

@@ -59,12 +59,20 @@ static void print_help(const struct poptOption *table, const char *operands, con
 	       pt_man_section);
 }
 
+/* The context owns the operands, so it lives until exit. */
+static poptContext ctx;
+
+static void free_ctx(void)
+{
+	poptFreeContext(ctx);
+	ctx = NULL;
+}
+
 const char **pt_options_parse(int argc, const char **argv, const struct poptOption *table,
 			      const char *operands, const char *summary,
 			      void (*cb)(int val, const char *arg))
 {
 	static const char *none[] = { NULL };
-	poptContext ctx;
 	const char **args;
 	const char *root;
 	int rc;
@@ -74,6 +82,7 @@ const char **pt_options_parse(int argc, const char **argv, const struct poptOpti
 		pt_progname = slash ? slash + 1 : argv[0];
 	}
 	ctx = poptGetContext(pt_progname, argc, argv, table, 0);
+	atexit(free_ctx);
 	while ((rc = poptGetNextOpt(ctx)) > 0) {
 		if (cb)
 			cb(rc, poptGetOptArg(ctx));
@@ -82,17 +91,14 @@ const char **pt_options_parse(int argc, const char **argv, const struct poptOpti
 		fflush(stdout);
 		fprintf(stderr, "%s: %s: %s\nTry '%s --help' for more information.\n", pt_progname,
 			poptBadOption(ctx, POPT_BADOPTION_NOALIAS), poptStrerror(rc), pt_progname);
-		poptFreeContext(ctx);
 		exit(PT_EXIT_USAGE);
 	}
 	if (pt_opts.help) {
 		print_help(table, operands, summary);
-		poptFreeContext(ctx);
 		exit(PT_EXIT_OK);
 	}
 	if (pt_opts.version) {
 		printf("%s (passthru-utils) %s\n", pt_progname, PT_VERSION);
-		poptFreeContext(ctx);
 		exit(PT_EXIT_OK);
 	}
 	pt_verbose = pt_opts.verbose;
@@ -102,6 +108,5 @@ const char **pt_options_parse(int argc, const char **argv, const struct poptOpti
 		pt_die(PT_EXIT_USAGE, "sysroot %s: %s", root, strerror(-rc));
 
 	args = poptGetArgs(ctx);
-	/* The context owns the operands; it lives until exit. */
 	return args ? args : none;
 }

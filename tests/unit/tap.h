@@ -9,11 +9,11 @@ static int tap_n, tap_failed;
 
 #define ok(cond, ...)                                                   \
 	do {                                                            \
-		int c_ = !!(cond);                                      \
-		printf("%sok %d - ", c_ ? "" : "not ", ++tap_n);        \
+		int ok_c_ = !!(cond);                                      \
+		printf("%sok %d - ", ok_c_ ? "" : "not ", ++tap_n);        \
 		printf(__VA_ARGS__);                                    \
 		printf("\n");                                           \
-		if (!c_) {                                              \
+		if (!ok_c_) {                                            \
 			tap_failed++;                                   \
 			printf("#   failed at %s:%d\n", __FILE__, __LINE__); \
 		}                                                       \

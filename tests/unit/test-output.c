@@ -1,0 +1,84 @@
+/* JSON escaping, the JSON writer and aligned tables. */
+#include "output.h"
+#include "tap.h"
+
+#include <stdlib.h>
+
+static char *capture(void (*fn)(FILE *))
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	fn(f);
+	fclose(f);
+	return buf;
+}
+
+static void esc(const char *in, const char *want, const char *what)
+{
+	char out[128];
+	size_t n = pt_json_escape(out, sizeof(out), in);
+
+	is_str(out, want, "escape %s", what);
+	ok(n == strlen(want), "escape %s: length %zu", what, n);
+}
+
+static void doc(FILE *f)
+{
+	struct pt_json j;
+
+	pt_json_init(&j, f);
+	pt_json_object_open(&j, NULL);
+	pt_json_string(&j, "name", "GA102 [GeForce \"RTX\" 3080]");
+	pt_json_null(&j, "driver");
+	pt_json_array_open(&j, "empty");
+	pt_json_array_close(&j);
+	pt_json_array_open(&j, "list");
+	pt_json_int(&j, NULL, 1);
+	pt_json_bool(&j, NULL, false);
+	pt_json_array_close(&j);
+	pt_json_object_close(&j);
+	pt_json_finish(&j);
+}
+
+static void table(FILE *f)
+{
+	static const char *const head[] = { "A", "BB", "NAME" };
+	static const char *const r1[] = { "long-cell", NULL, "Überlänge" };
+	static const char *const r2[] = { "x", "yy", "z" };
+	struct pt_table *t = pt_table_new(3, head);
+
+	pt_table_add(t, r1);
+	pt_table_add(t, r2);
+	pt_table_print(t, f);
+	pt_table_free(t);
+}
+
+int main(void)
+{
+	char small[8];
+	char *s;
+
+	esc("plain", "plain", "plain text");
+	esc("a\"b\\c", "a\\\"b\\\\c", "quote and backslash");
+	esc("tab\there\nnl", "tab\\there\\nnl", "tab and newline");
+	esc("\x01\x1f\x7f", "\\u0001\\u001f\\u007f", "control characters");
+	esc("Intel® Ethernet", "Intel® Ethernet", "valid UTF-8 kept");
+	esc("bad\xff\xfe!", "bad\\ufffd\\ufffd!", "invalid bytes replaced");
+	esc("\xc3", "\\ufffd", "truncated sequence");
+	esc("\xed\xa0\x80", "\\ufffd\\ufffd\\ufffd", "surrogate refused");
+	esc("\xc0\xaf", "\\ufffd\\ufffd", "overlong refused");
+	ok(pt_json_escape(small, sizeof(small), "0123456789") == 10 && strcmp(small, "0123456") == 0,
+	   "escape truncates to the buffer and reports the full length");
+
+	s = capture(doc);
+	is_str(s, "{\n  \"name\": \"GA102 [GeForce \\\"RTX\\\" 3080]\",\n  \"driver\": null,\n  \"empty\": [],\n"
+		  "  \"list\": [\n    1,\n    false\n  ]\n}\n", "JSON document");
+	free(s);
+
+	s = capture(table);
+	is_str(s, "A          BB  NAME\nlong-cell  -   Überlänge\nx          yy  z\n", "aligned table, UTF-8 width, - for empty");
+	free(s);
+	return tap_done();
+}

@@ -129,6 +129,8 @@ static void json_device(struct pt_json *j, const struct pt_host *h, const struct
 	const struct pt_dev *d = g->devs[i];
 	char name[256];
 	char *rm, *tok, *save;
+	const struct pt_dev *up[PT_MAX_UPSTREAM];
+	size_t nup;
 
 	pt_json_object_open(j, NULL);
 	pt_json_string(j, "bdf", d->name);
@@ -154,10 +156,9 @@ static void json_device(struct pt_json *j, const struct pt_host *h, const struct
 	}
 	pt_json_string(j, "slot", d->phys_slot);
 	pt_json_array_open(j, "upstream");
-	for (size_t u = 0; u < d->nupstream; u++) {
-		char b[PT_BDF_LEN];
-		pt_json_string(j, NULL, pt_bdf_format(&d->upstream[u], b));
-	}
+	nup = pt_dev_upstream(h, d, up, PT_MAX_UPSTREAM);
+	for (size_t u = 0; u < nup; u++)
+		pt_json_string(j, NULL, up[u]->name);
 	pt_json_array_close(j);
 	pt_json_string(j, "verdict", pt_verdict_name(g->verdict[i]));
 	pt_json_array_open(j, "shares_with");
@@ -202,6 +203,65 @@ static void print_json(const struct pt_host *h, const struct pt_group *groups, s
 	pt_json_finish(&j);
 }
 
+struct row {
+	char grp[16], cls[8], id[16], reset[128], verdict[48], sub[16], up[256];
+	char cname[128], vname[128], dname[256], desc[600];
+	const char *cells[11];
+};
+
+static void format_row(struct row *r, const struct pt_host *h, const struct pt_group *g, size_t i,
+		       const struct pt_findings *fx)
+{
+	const struct pt_dev *d = g->devs[i];
+	const char *cn, *vn, *dn;
+	size_t c = 0;
+
+	snprintf(r->grp, sizeof(r->grp), "%d", g->number);
+	snprintf(r->cls, sizeof(r->cls), d->class_known ? "%04x" : "?", d->class);
+	if (d->ids_known)
+		snprintf(r->id, sizeof(r->id), "%04x:%04x", d->vendor, d->device);
+	else
+		strcpy(r->id, "?");
+	snprintf(r->reset, sizeof(r->reset), "%s", d->reset_methods ? d->reset_methods : "-");
+	for (char *p = r->reset; *p; p++)
+		if (*p == ' ')
+			*p = ',';
+	if (!r->reset[0])
+		strcpy(r->reset, "none");
+	snprintf(r->verdict, sizeof(r->verdict), "%s%s", pt_verdict_name(g->verdict[i]),
+		 fx->trustworthy ? "" : "(untrusted)");
+	cn = d->class_known ? pt_dev_class_name(h, d, r->cname, sizeof(r->cname)) : NULL;
+	vn = d->ids_known ? pt_dev_vendor_name(h, d, r->vname, sizeof(r->vname)) : NULL;
+	dn = d->ids_known ? pt_dev_device_name(h, d, r->dname, sizeof(r->dname)) : NULL;
+	snprintf(r->desc, sizeof(r->desc), "%s: %s %s%s", cn ? cn : "Unknown class",
+		 vn ? vn : "Unknown vendor", dn ? dn : "unknown device", d->problem ? " (!)" : "");
+	r->cells[c++] = r->grp;
+	r->cells[c++] = d->name;
+	r->cells[c++] = r->cls;
+	r->cells[c++] = r->id;
+	r->cells[c++] = d->driver;
+	r->cells[c++] = r->reset;
+	r->cells[c++] = r->verdict;
+	if (pt_verbose) {
+		const struct pt_dev *up[PT_MAX_UPSTREAM];
+		size_t nup = pt_dev_upstream(h, d, up, PT_MAX_UPSTREAM);
+
+		r->up[0] = '\0';
+		for (size_t u = 0; u < nup; u++) {
+			size_t l = strlen(r->up);
+
+			snprintf(r->up + l, sizeof(r->up) - l, "%s%s", u ? "," : "", up[u]->name);
+		}
+		if (d->subsys_vendor >= 0)
+			snprintf(r->sub, sizeof(r->sub), "%04x:%04x", (unsigned)d->subsys_vendor,
+				 (unsigned)d->subsys_device);
+		r->cells[c++] = d->subsys_vendor >= 0 ? r->sub : NULL;
+		r->cells[c++] = d->phys_slot;
+		r->cells[c++] = r->up[0] ? r->up : NULL;
+	}
+	r->cells[c++] = r->desc;
+}
+
 static void print_table(const struct pt_host *h, const struct pt_group *groups, size_t ng,
 			const struct pt_findings *fx, const struct filter *f)
 {
@@ -209,65 +269,29 @@ static void print_table(const struct pt_host *h, const struct pt_group *groups, 
 					    "VERDICT", "SUBSYSTEM", "PSLOT", "UPSTREAM", "DEVICE" };
 	static const char *const head_short[] = { "GROUP", "BDF", "CLASS", "ID", "DRIVER", "RESET",
 						  "VERDICT", "DEVICE" };
-	struct pt_table *t = pt_verbose ? pt_table_new(11, head) : pt_table_new(8, head_short);
+	struct pt_table t;
+	struct row *r = pt_xmalloc(sizeof(*r));
 
-	for (size_t g = 0; g < ng; g++)
-		for (size_t i = 0; i < groups[g].ndevs; i++) {
-			const struct pt_dev *d = groups[g].devs[i];
-			char grp[16], cls[8], id[16], reset[128], verdict[48], sub[16], up[256];
-			char cname[128], vname[128], dname[256], desc[600];
-			const char *cn, *vn, *dn;
-			const char *row[11];
-			size_t c = 0;
-
-			if (!matches(f, d))
-				continue;
-			snprintf(grp, sizeof(grp), "%d", groups[g].number);
-			snprintf(cls, sizeof(cls), d->class_known ? "%04x" : "?", d->class);
-			if (d->ids_known)
-				snprintf(id, sizeof(id), "%04x:%04x", d->vendor, d->device);
-			else
-				strcpy(id, "?");
-			snprintf(reset, sizeof(reset), "%s", d->reset_methods ? d->reset_methods : "-");
-			for (char *p = reset; *p; p++)
-				if (*p == ' ')
-					*p = ',';
-			snprintf(verdict, sizeof(verdict), "%s%s", pt_verdict_name(groups[g].verdict[i]),
-				 fx->trustworthy ? "" : "(untrusted)");
-			cn = d->class_known ? pt_dev_class_name(h, d, cname, sizeof(cname)) : NULL;
-			vn = d->ids_known ? pt_dev_vendor_name(h, d, vname, sizeof(vname)) : NULL;
-			dn = d->ids_known ? pt_dev_device_name(h, d, dname, sizeof(dname)) : NULL;
-			snprintf(desc, sizeof(desc), "%s: %s %s%s", cn ? cn : "Unknown class",
-				 vn ? vn : "Unknown vendor", dn ? dn : "unknown device",
-				 d->problem ? " (!)" : "");
-			row[c++] = grp;
-			row[c++] = d->name;
-			row[c++] = cls;
-			row[c++] = id;
-			row[c++] = d->driver;
-			row[c++] = reset;
-			row[c++] = verdict;
-			if (pt_verbose) {
-				up[0] = '\0';
-				for (size_t u = 0; u < d->nupstream; u++) {
-					char b[PT_BDF_LEN];
-					size_t l = strlen(up);
-					snprintf(up + l, sizeof(up) - l, "%s%s", u ? "," : "",
-						 pt_bdf_format(&d->upstream[u], b));
-				}
-				if (d->subsys_vendor >= 0)
-					snprintf(sub, sizeof(sub), "%04x:%04x", (unsigned)d->subsys_vendor,
-						 (unsigned)d->subsys_device);
-				row[c++] = d->subsys_vendor >= 0 ? sub : NULL;
-				row[c++] = d->phys_slot;
-				row[c++] = up[0] ? up : NULL;
+	/* Two passes: measure every row, then print; no row is kept. */
+	if (pt_verbose)
+		pt_table_init(&t, 11, head);
+	else
+		pt_table_init(&t, 8, head_short);
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass == 1 && t.rows)
+			pt_table_print_row(&t, t.headers, stdout);
+		for (size_t g = 0; g < ng; g++)
+			for (size_t i = 0; i < groups[g].ndevs; i++) {
+				if (!matches(f, groups[g].devs[i]))
+					continue;
+				format_row(r, h, &groups[g], i, fx);
+				if (pass == 0)
+					pt_table_measure(&t, r->cells);
+				else
+					pt_table_print_row(&t, r->cells, stdout);
 			}
-			row[c++] = desc;
-			pt_table_add(t, row);
-		}
-	if (pt_table_rows(t))
-		pt_table_print(t, stdout);
-	pt_table_free(t);
+	}
+	free(r);
 
 	/* Notes: groups that mix unrelated endpoints, and broken sysfs values. */
 	for (size_t g = 0; g < ng; g++)

@@ -70,6 +70,8 @@ static void read_type(struct pt_group *g)
 	g->type_garbled = true;
 }
 
+/* Verdicts for one group; g->verdict, g->nshares and g->shares point into
+ * arrays shared by all groups. */
 static void judge(struct pt_group *g)
 {
 	struct pt_member *m = pt_xcalloc(g->ndevs, sizeof(*m));
@@ -80,9 +82,6 @@ static void judge(struct pt_group *g)
 		m[i].bridge = pt_dev_is_bridge(g->devs[i]);
 		m[i].card = pt_dev_is_card(g->devs[i]);
 	}
-	g->verdict = pt_xcalloc(g->ndevs, sizeof(*g->verdict));
-	g->shares = pt_xcalloc(g->ndevs, sizeof(*g->shares));
-	g->nshares = pt_xcalloc(g->ndevs, sizeof(*g->nshares));
 	for (size_t i = 0; i < g->ndevs; i++) {
 		g->verdict[i] = pt_verdict_of(m, g->ndevs, i, idx, &g->nshares[i]);
 		if (g->nshares[i]) {
@@ -99,6 +98,9 @@ void pt_groups_build(const struct pt_host *h, struct pt_group **out, size_t *nou
 {
 	struct pt_dev **all = pt_xcalloc(h->ndevs, sizeof(*all));
 	struct pt_group *groups = NULL;
+	enum pt_verdict *verdict;
+	struct pt_dev ***shares;
+	size_t *nshares;
 	size_t n = 0, ng = 0;
 
 	for (size_t i = 0; i < h->ndevs; i++)
@@ -108,7 +110,11 @@ void pt_groups_build(const struct pt_host *h, struct pt_group **out, size_t *nou
 	for (size_t i = 0; i < n; i++)
 		if (i == 0 || all[i]->group != all[i - 1]->group)
 			ng++;
+	/* One allocation per array for all groups: a host can have thousands. */
 	groups = pt_xcalloc(ng, sizeof(*groups));
+	verdict = pt_xcalloc(n, sizeof(*verdict));
+	shares = pt_xcalloc(n, sizeof(*shares));
+	nshares = pt_xcalloc(n, sizeof(*nshares));
 	for (size_t i = 0, g = 0; i < n; g++) {
 		size_t j = i;
 
@@ -116,26 +122,34 @@ void pt_groups_build(const struct pt_host *h, struct pt_group **out, size_t *nou
 			j++;
 		groups[g].number = all[i]->group;
 		groups[g].ndevs = j - i;
-		groups[g].devs = pt_xcalloc(j - i, sizeof(struct pt_dev *));
-		memcpy(groups[g].devs, all + i, (j - i) * sizeof(struct pt_dev *));
+		groups[g].devs = all + i;
+		groups[g].verdict = verdict + i;
+		groups[g].shares = shares + i;
+		groups[g].nshares = nshares + i;
 		read_type(&groups[g]);
 		judge(&groups[g]);
 		i = j;
 	}
-	free(all);
+	if (ng == 0) {
+		free(all);
+		free(verdict);
+		free(shares);
+		free(nshares);
+	}
 	*out = groups;
 	*nout = ng;
 }
 
 void pt_groups_free(struct pt_group *groups, size_t n)
 {
-	for (size_t g = 0; g < n; g++) {
+	for (size_t g = 0; g < n; g++)
 		for (size_t i = 0; i < groups[g].ndevs; i++)
 			free(groups[g].shares[i]);
-		free(groups[g].shares);
-		free(groups[g].nshares);
-		free(groups[g].verdict);
-		free(groups[g].devs);
+	if (n) {
+		free(groups[0].devs);
+		free(groups[0].verdict);
+		free(groups[0].shares);
+		free(groups[0].nshares);
 	}
 	free(groups);
 }

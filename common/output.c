@@ -6,22 +6,6 @@
 
 /* ---- tables ---- */
 
-struct pt_table {
-	size_t ncols, nrows, cap;
-	char **cells; /* nrows * ncols, row 0 is the header */
-	size_t *width;
-};
-
-struct pt_table *pt_table_new(size_t ncols, const char *const *headers)
-{
-	struct pt_table *t = pt_xcalloc(1, sizeof(*t));
-
-	t->ncols = ncols;
-	t->width = pt_xcalloc(ncols, sizeof(*t->width));
-	pt_table_add(t, headers);
-	return t;
-}
-
 /* Display width in characters, counting each UTF-8 sequence once. */
 static size_t text_width(const char *s)
 {
@@ -33,51 +17,36 @@ static size_t text_width(const char *s)
 	return w;
 }
 
-void pt_table_add(struct pt_table *t, const char *const *cells)
+void pt_table_measure(struct pt_table *t, const char *const *cells)
 {
-	if (t->nrows == t->cap) {
-		t->cap = t->cap ? t->cap * 2 : 64;
-		t->cells = pt_xrealloc(t->cells, t->cap * t->ncols * sizeof(char *));
-	}
 	for (size_t c = 0; c < t->ncols; c++) {
-		const char *v = cells[c] ? cells[c] : "-";
-		size_t w = text_width(v);
+		size_t w = text_width(cells[c] ? cells[c] : "-");
 
-		t->cells[t->nrows * t->ncols + c] = pt_xstrdup(v);
 		if (w > t->width[c])
 			t->width[c] = w;
 	}
-	t->nrows++;
+	t->rows++;
 }
 
-size_t pt_table_rows(const struct pt_table *t)
+void pt_table_init(struct pt_table *t, size_t ncols, const char *const *headers)
 {
-	return t->nrows - 1;
+	memset(t, 0, sizeof(*t));
+	t->ncols = ncols < PT_TABLE_MAX_COLS ? ncols : PT_TABLE_MAX_COLS;
+	t->headers = headers;
+	pt_table_measure(t, headers);
+	t->rows = 0;
 }
 
-void pt_table_print(const struct pt_table *t, FILE *f)
+void pt_table_print_row(const struct pt_table *t, const char *const *cells, FILE *f)
 {
-	for (size_t r = 0; r < t->nrows; r++) {
-		for (size_t c = 0; c < t->ncols; c++) {
-			const char *v = t->cells[r * t->ncols + c];
+	for (size_t c = 0; c < t->ncols; c++) {
+		const char *v = cells[c] ? cells[c] : "-";
 
-			fputs(v, f);
-			if (c + 1 < t->ncols)
-				fprintf(f, "%*s", (int)(t->width[c] - text_width(v) + 2), "");
-		}
-		fputc('\n', f);
+		fputs(v, f);
+		if (c + 1 < t->ncols)
+			fprintf(f, "%*s", (int)(t->width[c] - text_width(v) + 2), "");
 	}
-}
-
-void pt_table_free(struct pt_table *t)
-{
-	if (!t)
-		return;
-	for (size_t i = 0; i < t->nrows * t->ncols; i++)
-		free(t->cells[i]);
-	free(t->cells);
-	free(t->width);
-	free(t);
+	fputc('\n', f);
 }
 
 /* ---- JSON ---- */

@@ -6,14 +6,20 @@
 #include <stddef.h>
 #include <stdio.h>
 
-/* An aligned text table; cells are copied. The last column is not padded,
- * so a long name there never pushes the others out of line. */
-struct pt_table;
-struct pt_table *pt_table_new(size_t ncols, const char *const *headers);
-void pt_table_add(struct pt_table *t, const char *const *cells);
-size_t pt_table_rows(const struct pt_table *t);
-void pt_table_print(const struct pt_table *t, FILE *f);
-void pt_table_free(struct pt_table *t);
+/* An aligned text table in two passes, so no row is stored: measure every
+ * row, then print the header and every row again. The last column is not
+ * padded, so a long name there never pushes the others out of line. NULL
+ * cells print as "-". */
+#define PT_TABLE_MAX_COLS 16
+struct pt_table {
+	size_t ncols;
+	const char *const *headers;
+	size_t width[PT_TABLE_MAX_COLS];
+	size_t rows;
+};
+void pt_table_init(struct pt_table *t, size_t ncols, const char *const *headers);
+void pt_table_measure(struct pt_table *t, const char *const *cells);
+void pt_table_print_row(const struct pt_table *t, const char *const *cells, FILE *f);
 
 /* Escape s as the inside of a JSON string: quotes, backslashes, control
  * characters; invalid UTF-8 becomes U+FFFD so the document stays valid.

@@ -133,13 +133,13 @@ static bool driver_exists(const char *name)
 	return ok;
 }
 
-static void read_config(struct pt_dev *d)
+static void read_config(struct pt_dev *d, struct pci_dev *pd)
 {
 	unsigned char cfg[64];
 
 	d->header_type = -1;
 	d->subsys_vendor = d->subsys_device = -1;
-	if (!pci_read_block(d->pd, 0, cfg, sizeof(cfg))) {
+	if (!pci_read_block(pd, 0, cfg, sizeof(cfg))) {
 		add_problem(d, "config space unreadable or truncated");
 		return;
 	}
@@ -159,7 +159,7 @@ static void read_config(struct pt_dev *d)
 
 /* IDs and class as the kernel shows them (it fixes up broken devices);
  * revision and programming interface from config space, as lspci does. */
-static void fill_ident(struct pt_dev *d)
+static void fill_ident(struct pt_dev *d, struct pci_dev *pd)
 {
 	jmp_buf jb;
 
@@ -168,29 +168,40 @@ static void fill_ident(struct pt_dev *d)
 		return;
 	}
 	pci_catch = &jb;
-	pci_fill_info(d->pd, PCI_FILL_IDENT | PCI_FILL_CLASS);
+	pci_fill_info(pd, PCI_FILL_IDENT | PCI_FILL_CLASS);
 	pci_catch = NULL;
 }
 
-static void fill_dev(struct pt_dev *d)
+/* A host has a handful of distinct drivers and reset_method values; keep
+ * each once instead of once per device. */
+static const char *intern(struct pt_host *h, const char *s)
+{
+	for (size_t i = 0; i < h->nstrings; i++)
+		if (strcmp(h->strings[i], s) == 0)
+			return h->strings[i];
+	h->strings = pt_xrealloc(h->strings, (h->nstrings + 1) * sizeof(*h->strings));
+	return h->strings[h->nstrings++] = pt_xstrdup(s);
+}
+
+static void fill_dev(struct pt_host *h, struct pt_dev *d, struct pci_dev *pd)
 {
 	char buf[256];
 	int rc;
 
-	fill_ident(d);
-	d->ids_known = d->pd->known_fields & PCI_FILL_IDENT;
-	d->class_known = d->pd->known_fields & PCI_FILL_CLASS;
-	d->vendor = d->pd->vendor_id;
-	d->device = d->pd->device_id;
-	d->class = d->pd->device_class;
+	fill_ident(d, pd);
+	d->ids_known = pd->known_fields & PCI_FILL_IDENT;
+	d->class_known = pd->known_fields & PCI_FILL_CLASS;
+	d->vendor = pd->vendor_id;
+	d->device = pd->device_id;
+	d->class = pd->device_class;
 	if (d->ids_known && (d->vendor == 0 || d->vendor == 0xffff))
 		add_problem(d, "vendor ID %04x is not valid", d->vendor);
-	read_config(d);
+	read_config(d, pd);
 
 	/* The kernel's links are enough; libpci would realpath() each one. */
 	rc = pt_read_link_name(buf, sizeof(buf), "/sys/bus/pci/devices/%s/driver", d->name);
 	if (rc > 0) {
-		d->driver = pt_xstrdup(buf);
+		d->driver = intern(h, buf);
 		if (!driver_exists(buf))
 			add_problem(d, "driver link points to a missing driver %s", buf);
 	}
@@ -210,33 +221,57 @@ static void fill_dev(struct pt_dev *d)
 	rc = pt_read_text(buf, sizeof(buf), "/sys/bus/pci/devices/%s/reset_method", d->name);
 	if (rc >= 0) {
 		if (pt_reset_methods_valid(buf)) {
-			d->reset_methods = pt_xstrdup(buf);
+			d->reset_methods = intern(h, buf);
 		} else {
 			add_problem(d, "reset_method has an unexpected value");
-			d->reset_methods = pt_xstrdup("?");
+			d->reset_methods = intern(h, "?");
 		}
 	}
-
-	d->phys_slot = d->pd->phy_slot;
 
 	rc = pt_read_link(buf, sizeof(buf), "/sys/bus/pci/devices/%s", d->name);
 	if (rc > 0) {
 		struct pt_bdf chain[PT_MAX_UPSTREAM + 1];
 		size_t n = pt_parse_device_path(buf, chain, PT_MAX_UPSTREAM + 1);
 
-		/* the last address is the device itself; the rest, nearest first */
-		for (size_t i = 0; n > 1 && i < n - 1; i++)
-			d->upstream[i] = chain[n - 2 - i];
-		d->nupstream = n > 1 ? n - 1 : 0;
+		/* the last address is the device itself, the one before it its bridge */
+		if (n > 1) {
+			struct pt_dev *up = pt_host_find(h, &chain[n - 2]);
+
+			d->depth = (unsigned)(n - 1);
+			d->parent = up ? (int)(up - h->devs) : -1;
+		}
 	}
+}
+
+/* Physical slots: /sys/bus/pci/slots/NAME/address holds "DDDD:BB:DD". */
+static void read_slots(struct pt_host *h)
+{
+	char **names = NULL;
+	int n = pt_list_dir(&names, "/sys/bus/pci/slots");
+
+	for (int i = 0; i < n; i++) {
+		char addr[32], full[48];
+		struct pt_bdf b;
+
+		if (pt_read_text(addr, sizeof(addr), "/sys/bus/pci/slots/%s/address", names[i]) <= 0)
+			continue; /* old fakephp slots had no address */
+		snprintf(full, sizeof(full), "%s.0", addr);
+		if (pt_bdf_parse(full, &b) != NULL)
+			continue;
+		for (size_t k = 0; k < h->ndevs; k++)
+			if (pt_bdf_same_slot(&h->devs[k].bdf, &b) && !h->devs[k].phys_slot)
+				h->devs[k].phys_slot = intern(h, names[i]);
+	}
+	if (n > 0)
+		pt_free_names(names, n);
 }
 
 void pt_host_scan(struct pt_host *h)
 {
 	char path[PATH_MAX];
 	const char *ids = getenv("PASSTHRU_PCI_IDS");
-	struct pci_dev *p;
-	size_t n = 0, i = 0;
+	char **names = NULL;
+	int n;
 
 	memset(h, 0, sizeof(*h));
 	h->pacc = pci_alloc();
@@ -251,40 +286,60 @@ void pt_host_scan(struct pt_host *h)
 		pci_set_name_list_path(h->pacc, (char *)ids, 0);
 		pci_set_param(h->pacc, "hwdb.disable", "1");
 	}
-	if (!pt_exists("/sys/bus/pci/devices"))
-		pt_die(PT_EXIT_FAIL, "no PCI devices: %s/sys/bus/pci/devices is missing", pt_sysroot());
 	pci_init(h->pacc);
-	pci_scan_bus(h->pacc);
 
-	for (p = h->pacc->devices; p; p = p->next)
-		n++;
-	h->devs = pt_xcalloc(n, sizeof(*h->devs));
-	h->ndevs = n;
-	for (p = h->pacc->devices; p; p = p->next, i++) {
-		struct pt_dev *d = &h->devs[i];
+	/* The devices as the kernel lists them. pci_scan_bus() would keep a
+	 * 424-byte pci_dev per device for the whole run; taking them one at a
+	 * time with pci_get_dev() keeps a 10,000-device host in a few MiB. */
+	n = pt_list_dir(&names, "/sys/bus/pci/devices");
+	if (n < 0)
+		pt_die(PT_EXIT_FAIL, "no PCI devices: %s: %s", "/sys/bus/pci/devices", strerror(-n));
+	h->devs = pt_xcalloc((size_t)n, sizeof(*h->devs));
+	for (int i = 0; i < n; i++) {
+		struct pt_dev *d = &h->devs[h->ndevs];
 
-		d->pd = p;
-		d->bdf.domain = (unsigned)p->domain;
-		d->bdf.bus = p->bus;
-		d->bdf.dev = p->dev;
-		d->bdf.fn = p->func;
+		if (pt_bdf_parse(names[i], &d->bdf) != NULL) {
+			pt_warn("ignoring /sys/bus/pci/devices/%s: not a PCI address", names[i]);
+			continue;
+		}
 		pt_bdf_format(&d->bdf, d->name);
+		h->ndevs++;
 	}
-	qsort(h->devs, n, sizeof(*h->devs), cmp_dev);
-	if (n)
-		pci_fill_info(h->devs[0].pd, PCI_FILL_PHYS_SLOT); /* one pass over slots/ */
-	for (i = 0; i < n; i++)
-		fill_dev(&h->devs[i]);
+	pt_free_names(names, n);
+	qsort(h->devs, h->ndevs, sizeof(*h->devs), cmp_dev);
+	for (size_t i = 0; i < h->ndevs; i++) {
+		struct pt_dev *d = &h->devs[i];
+		struct pci_dev *pd = pci_get_dev(h->pacc, (int)d->bdf.domain, (int)d->bdf.bus,
+						 (int)d->bdf.dev, (int)d->bdf.fn);
+
+		d->parent = -1;
+		fill_dev(h, d, pd);
+		pci_free_dev(pd);
+	}
+	read_slots(h);
+}
+
+size_t pt_dev_upstream(const struct pt_host *h, const struct pt_dev *d, const struct pt_dev **out,
+		       size_t max)
+{
+	size_t n = 0;
+
+	while (d->parent >= 0 && n < max) {
+		d = &h->devs[d->parent];
+		out[n++] = d;
+	}
+	return n;
 }
 
 void pt_host_free(struct pt_host *h)
 {
 	for (size_t i = 0; i < h->ndevs; i++) {
-		free(h->devs[i].driver);
-		free(h->devs[i].reset_methods);
 		free(h->devs[i].problem);
 	}
 	free(h->devs);
+	for (size_t i = 0; i < h->nstrings; i++)
+		free(h->strings[i]);
+	free(h->strings);
 	if (h->pacc)
 		pci_cleanup(h->pacc);
 	memset(h, 0, sizeof(*h));
@@ -327,5 +382,5 @@ bool pt_dev_is_bridge(const struct pt_dev *d)
 
 bool pt_dev_is_card(const struct pt_dev *d)
 {
-	return d->nupstream > 0 || d->phys_slot != NULL;
+	return d->depth > 0 || d->phys_slot != NULL;
 }

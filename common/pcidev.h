@@ -8,29 +8,30 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct pci_access;
 struct pci_dev;
 
-#define PT_MAX_UPSTREAM 16
+#define PT_MAX_UPSTREAM 32
 
+/* One per device, kept small: a server can have ten thousand. */
 struct pt_dev {
 	struct pt_bdf bdf;
 	char name[PT_BDF_LEN];    /* "0000:01:00.0" */
-	struct pci_dev *pd;
+	uint16_t vendor, device;
+	uint16_t class;           /* base class and subclass, 0x0300 */
+	uint8_t prog_if, revision;
+	int32_t subsys_vendor, subsys_device; /* -1: none (bridges, unreadable) */
+	int8_t header_type;       /* 0, 1, 2; -1 when config space is unreadable */
 	bool ids_known, class_known; /* false when sysfs could not tell */
-	unsigned vendor, device;
-	unsigned class;           /* base class and subclass, 0x0300 */
-	unsigned prog_if, revision;
-	int subsys_vendor, subsys_device; /* -1: none (bridges, unreadable) */
-	int header_type;          /* 0, 1, 2; -1 when config space is unreadable */
 	bool config_ok;           /* the standard header could be read */
-	char *driver;             /* NULL: no driver bound */
 	int group;                /* -1: no IOMMU group */
-	char *reset_methods;      /* space separated; NULL when the kernel has no reset_method */
+	int parent;               /* index of the bridge above in pt_host.devs, or -1 */
+	unsigned depth;           /* bridges above, from the sysfs path */
+	const char *driver;       /* NULL: no driver bound */
+	const char *reset_methods; /* space separated; NULL when the kernel has no reset_method */
 	const char *phys_slot;    /* /sys/bus/pci/slots/NAME, or NULL */
-	struct pt_bdf upstream[PT_MAX_UPSTREAM]; /* bridges above, nearest first */
-	size_t nupstream;
 	char *problem;            /* what is wrong with this device's sysfs, or NULL */
 };
 
@@ -38,6 +39,8 @@ struct pt_host {
 	struct pci_access *pacc;
 	struct pt_dev *devs;      /* sorted by address */
 	size_t ndevs;
+	char **strings;           /* driver names, reset_method values, slot names: each once */
+	size_t nstrings;
 };
 
 /* What to read besides IDs and class. */
@@ -52,6 +55,10 @@ enum {
 void pt_host_scan(struct pt_host *h);
 void pt_host_free(struct pt_host *h);
 struct pt_dev *pt_host_find(const struct pt_host *h, const struct pt_bdf *b);
+
+/* The bridges above d, nearest first; returns how many (at most max). */
+size_t pt_dev_upstream(const struct pt_host *h, const struct pt_dev *d, const struct pt_dev **out,
+		       size_t max);
 
 /* Names; NULL when pci.ids does not know the ID. Returned strings live in
  * buf. */

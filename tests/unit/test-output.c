@@ -47,12 +47,14 @@ static void table(FILE *f)
 	static const char *const head[] = { "A", "BB", "NAME" };
 	static const char *const r1[] = { "long-cell", NULL, "Überlänge" };
 	static const char *const r2[] = { "x", "yy", "z" };
-	struct pt_table *t = pt_table_new(3, head);
+	struct pt_table t;
 
-	pt_table_add(t, r1);
-	pt_table_add(t, r2);
-	pt_table_print(t, f);
-	pt_table_free(t);
+	pt_table_init(&t, 3, head);
+	pt_table_measure(&t, r1);
+	pt_table_measure(&t, r2);
+	pt_table_print_row(&t, head, f);
+	pt_table_print_row(&t, r1, f);
+	pt_table_print_row(&t, r2, f);
 }
 
 int main(void)

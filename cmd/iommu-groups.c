@@ -21,8 +21,9 @@ static int opt_bdf, opt_check;
 
 static struct poptOption options[] = {
 	{ "class", 'c', POPT_ARG_STRING, &opt_class, 0,
-	  "only devices of CLASS: display, audio, storage, network, usb, bridge, or a hex class code", "CLASS" },
-	{ "vendor", 'd', POPT_ARG_STRING, &opt_vendor, 0, "only devices with vendor ID VENDOR (hex)", "VENDOR" },
+	  "only devices of CLASS: display, audio, storage, network, usb, bridge,\n"
+	  "                           or a hex class code (03, 0302, 030000)", "CLASS" },
+	{ "vendor", 'd', POPT_ARG_STRING, &opt_vendor, 0, "only devices whose vendor ID is VENDOR (hex, e.g. 10de)", "VENDOR" },
 	{ "group", 'g', POPT_ARG_STRING, &opt_group, 0, "only IOMMU group N", "N" },
 	{ "bdf", 'b', POPT_ARG_NONE, &opt_bdf, 0, "print only the matching devices' addresses, one per line", NULL },
 	{ "check", '\0', POPT_ARG_NONE, &opt_check, 0, "check whether this host can assign devices to VMs", NULL },
@@ -186,7 +187,10 @@ static void print_json(const struct pt_host *h, const struct pt_group *groups, s
 				continue;
 			if (!open) {
 				pt_json_object_open(&j, NULL);
-				pt_json_int(&j, "group", groups[g].number);
+				if (groups[g].number >= 0)
+					pt_json_int(&j, "group", groups[g].number);
+				else
+					pt_json_null(&j, "group");
 				pt_json_string(&j, "type", groups[g].type[0] ? groups[g].type : NULL);
 				pt_json_array_open(&j, "devices");
 				open = true;
@@ -216,7 +220,10 @@ static void format_row(struct row *r, const struct pt_host *h, const struct pt_g
 	const char *cn, *vn, *dn;
 	size_t c = 0;
 
-	snprintf(r->grp, sizeof(r->grp), "%d", g->number);
+	if (g->number >= 0)
+		snprintf(r->grp, sizeof(r->grp), "%d", g->number);
+	else
+		strcpy(r->grp, "-");
 	snprintf(r->cls, sizeof(r->cls), d->class_known ? "%04x" : "?", d->class);
 	if (d->ids_known)
 		snprintf(r->id, sizeof(r->id), "%04x:%04x", d->vendor, d->device);
@@ -233,8 +240,16 @@ static void format_row(struct row *r, const struct pt_host *h, const struct pt_g
 	cn = d->class_known ? pt_dev_class_name(h, d, r->cname, sizeof(r->cname)) : NULL;
 	vn = d->ids_known ? pt_dev_vendor_name(h, d, r->vname, sizeof(r->vname)) : NULL;
 	dn = d->ids_known ? pt_dev_device_name(h, d, r->dname, sizeof(r->dname)) : NULL;
-	snprintf(r->desc, sizeof(r->desc), "%s: %s %s%s", cn ? cn : "Unknown class",
-		 vn ? vn : "Unknown vendor", dn ? dn : "unknown device", d->problem ? " (!)" : "");
+	/* unknown names read as lspci prints them: "Device 73a6" */
+	if (!cn && d->class_known)
+		snprintf(r->cname, sizeof(r->cname), "Class %04x", d->class);
+	if (!vn && d->ids_known)
+		snprintf(r->vname, sizeof(r->vname), "Vendor %04x", d->vendor);
+	if (!dn && d->ids_known)
+		snprintf(r->dname, sizeof(r->dname), "Device %04x", d->device);
+	snprintf(r->desc, sizeof(r->desc), "%s: %s %s%s", cn ? cn : d->class_known ? r->cname : "Class ?",
+		 vn ? vn : d->ids_known ? r->vname : "Vendor ?", dn ? dn : d->ids_known ? r->dname : "Device ?",
+		 d->problem ? " (!)" : "");
 	r->cells[c++] = r->grp;
 	r->cells[c++] = d->name;
 	r->cells[c++] = r->cls;
@@ -294,22 +309,28 @@ static void print_table(const struct pt_host *h, const struct pt_group *groups, 
 	free(r);
 
 	/* Notes: groups that mix unrelated endpoints, and broken sysfs values. */
-	for (size_t g = 0; g < ng; g++)
-		for (size_t i = 0; i < groups[g].ndevs; i++) {
-			const struct pt_dev *d = groups[g].devs[i];
+	for (size_t g = 0; g < ng; g++) {
+		bool shown = false, mixed = false;
 
-			if (!matches(f, d))
+		for (size_t i = 0; i < groups[g].ndevs; i++) {
+			if (!matches(f, groups[g].devs[i]))
 				continue;
-			if (groups[g].nshares[i]) {
-				printf("note: %s shares group %d with unrelated endpoint%s", d->name,
-				       groups[g].number, groups[g].nshares[i] == 1 ? "" : "s");
-				for (size_t k = 0; k < groups[g].nshares[i]; k++)
-					printf("%s %s", k ? "," : "", groups[g].shares[i][k]->name);
-				printf(": VFIO assigns the group whole\n");
-			}
-			if (d->problem)
-				printf("note: %s (!): %s\n", d->name, d->problem);
+			shown = true;
+			if (groups[g].verdict[i] == PT_VERDICT_SHARED)
+				mixed = true;
 		}
+		if (!shown || !mixed)
+			continue;
+		printf("note: group %d mixes unrelated endpoints:", groups[g].number);
+		for (size_t i = 0, k = 0; i < groups[g].ndevs; i++)
+			if (groups[g].verdict[i] != PT_VERDICT_BRIDGE)
+				printf("%s %s", k++ ? "," : "", groups[g].devs[i]->name);
+		printf("; VFIO assigns the group whole, so all of them go to one guest or none\n");
+	}
+	for (size_t g = 0; g < ng; g++)
+		for (size_t i = 0; i < groups[g].ndevs; i++)
+			if (groups[g].devs[i]->problem && matches(f, groups[g].devs[i]))
+				printf("note: %s (!): %s\n", groups[g].devs[i]->name, groups[g].devs[i]->problem);
 	for (size_t g = 0; g < ng; g++)
 		if (groups[g].type_garbled && (!f->by_group || f->group == groups[g].number))
 			printf("note: group %d: unreadable type attribute\n", groups[g].number);
@@ -326,6 +347,7 @@ int main(int argc, const char **argv)
 	const char **args;
 
 	pt_man_section = "1";
+	pt_option_describe("verbose", "also show subsystem IDs, physical slot and upstream bridges");
 	args = pt_options_parse(argc, argv, options, "[DEVICE...]",
 				"List IOMMU groups with their devices, drivers, reset methods and how well\n"
 				"each device is isolated. DEVICE is a PCI address (0000:01:00.0 or 01:00.0).",
@@ -340,12 +362,6 @@ int main(int argc, const char **argv)
 		}
 	pt_groups_build(&host, &groups, &ng);
 	pt_host_check(&fx, &host, groups, ng);
-	for (size_t i = 0; i < f.ndevs && fx.ngroups > 0; i++)
-		if (pt_host_find(&host, &f.devs[i])->group < 0) {
-			char b[PT_BDF_LEN];
-			pt_warn("%s: in no IOMMU group", pt_bdf_format(&f.devs[i], b));
-			rc = PT_EXIT_FAIL;
-		}
 
 	if (fx.ngroups > 0 && f.by_group && !pt_exists("/sys/kernel/iommu_groups/%d", f.group))
 		pt_die(PT_EXIT_FAIL, "no IOMMU group %d", f.group);
@@ -365,7 +381,7 @@ int main(int argc, const char **argv)
 	} else if (fx.ngroups == 0) {
 		/* No IOMMU: the listing would be empty; say why instead. */
 		if (pt_opts.json)
-			print_json(&host, groups, ng, &fx, &f);
+			print_json(&host, groups, 0, &fx, &f);
 		else if (!opt_bdf)
 			print_checks(&fx);
 		pt_warn("no IOMMU groups on this host; %s", opt_bdf || pt_opts.json

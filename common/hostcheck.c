@@ -279,7 +279,7 @@ static void check_iommu(struct pt_findings *f, const char *cmdline)
 static void check_group_types(struct pt_findings *f, const struct pt_group *g, size_t ng)
 {
 	static const char *const types[] = { "DMA", "DMA-FQ", "identity", "blocked", "unmanaged" };
-	size_t count[5] = { 0 }, garbled = 0, unknown = 0;
+	size_t count[5] = { 0 }, garbled = 0, unknown = 0, ng_real = ng;
 	char msg[512] = "";
 
 	if (ng == 0)
@@ -287,6 +287,10 @@ static void check_group_types(struct pt_findings *f, const struct pt_group *g, s
 	for (size_t i = 0; i < ng; i++) {
 		bool hit = false;
 
+		if (g[i].number < 0) {
+			ng_real--;
+			continue;
+		}
 		if (g[i].type_garbled) {
 			garbled++;
 			continue;
@@ -302,7 +306,7 @@ static void check_group_types(struct pt_findings *f, const struct pt_group *g, s
 			size_t l = strlen(msg);
 			snprintf(msg + l, sizeof(msg) - l, "%s%zu %s", l ? ", " : "", count[t], types[t]);
 		}
-	if (unknown && unknown == ng) {
+	if (unknown && unknown == ng_real) {
 		pt_findings_add(f, PT_ST_INFO, "domain-type", "group domain types: not shown by this kernel "
 				"(no iommu_groups/N/type before Linux 5.11)");
 	} else {
@@ -379,10 +383,14 @@ static void check_module(struct pt_findings *f, const char *name)
 	case PT_MOD_MISSING:
 		pt_findings_add(f, PT_ST_FAIL, name, "%s: the kernel has no such module", name);
 		break;
-	case PT_MOD_UNKNOWN:
+	case PT_MOD_UNKNOWN: {
+		char rel[128] = "RELEASE";
+
+		pt_read_text(rel, sizeof(rel), "/proc/sys/kernel/osrelease");
 		pt_findings_add(f, PT_ST_INFO, name, "%s: not loaded; whether it is loadable is unknown "
-				"(no module index /lib/modules/RELEASE/modules.dep.bin)", name);
+				"(no module index /lib/modules/%s/modules.dep.bin)", name, rel);
 		break;
+	}
 	}
 }
 

@@ -2,6 +2,7 @@
 #include "msg.h"
 #include "sysfs.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +14,7 @@ const char *pt_verdict_name(enum pt_verdict v)
 	case PT_VERDICT_BRIDGES: return "bridges";
 	case PT_VERDICT_SHARED: return "shared";
 	case PT_VERDICT_BRIDGE: return "bridge";
+	case PT_VERDICT_NONE: return "none";
 	}
 	return "?";
 }
@@ -60,8 +62,12 @@ static void read_type(struct pt_group *g)
 	char buf[64];
 	int rc = pt_read_text(buf, sizeof(buf), "/sys/kernel/iommu_groups/%d/type", g->number);
 
-	if (rc < 0)
+	if (rc == -ENOENT)
 		return; /* kernels before 5.11 have no type attribute */
+	if (rc < 0) {
+		g->type_garbled = true;
+		return;
+	}
 	for (int i = 0; group_types[i]; i++)
 		if (strcmp(buf, group_types[i]) == 0) {
 			strcpy(g->type, buf);
@@ -104,8 +110,7 @@ void pt_groups_build(const struct pt_host *h, struct pt_group **out, size_t *nou
 	size_t n = 0, ng = 0;
 
 	for (size_t i = 0; i < h->ndevs; i++)
-		if (h->devs[i].group >= 0)
-			all[n++] = &h->devs[i];
+		all[n++] = &h->devs[i];
 	qsort(all, n, sizeof(*all), cmp_group_of);
 	for (size_t i = 0; i < n; i++)
 		if (i == 0 || all[i]->group != all[i - 1]->group)
@@ -126,8 +131,13 @@ void pt_groups_build(const struct pt_host *h, struct pt_group **out, size_t *nou
 		groups[g].verdict = verdict + i;
 		groups[g].shares = shares + i;
 		groups[g].nshares = nshares + i;
-		read_type(&groups[g]);
-		judge(&groups[g]);
+		if (groups[g].number >= 0) {
+			read_type(&groups[g]);
+			judge(&groups[g]);
+		} else {
+			for (size_t k = 0; k < groups[g].ndevs; k++)
+				groups[g].verdict[k] = PT_VERDICT_NONE;
+		}
 		i = j;
 	}
 	if (ng == 0) {

@@ -14,6 +14,7 @@ enum pt_verdict {
 	PT_VERDICT_BRIDGES, /* shares only with bridges, which stay on the host */
 	PT_VERDICT_SHARED,  /* shares with unrelated endpoints */
 	PT_VERDICT_BRIDGE,  /* is itself a bridge: not something to assign */
+	PT_VERDICT_NONE,    /* in no IOMMU group: cannot be assigned */
 };
 const char *pt_verdict_name(enum pt_verdict v);
 
@@ -40,8 +41,9 @@ struct pt_group {
 	size_t *nshares;
 };
 
-/* Groups of the scanned host, sorted by number, with verdicts. Devices
- * without a group are left out. */
+/* Groups of the scanned host, sorted by number, with verdicts. Devices in
+ * no group (an AMD IOMMU's own function, say) come first, in a group
+ * numbered -1, so a listing shows every device the host has. */
 void pt_groups_build(const struct pt_host *h, struct pt_group **groups, size_t *n);
 void pt_groups_free(struct pt_group *groups, size_t n);
 struct pt_group *pt_group_find(struct pt_group *groups, size_t n, int number);

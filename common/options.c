@@ -25,6 +25,13 @@ struct poptOption pt_write_table[] = {
 	POPT_TABLEEND
 };
 
+void pt_option_describe(const char *long_name, const char *descrip)
+{
+	for (struct poptOption *o = pt_common_table; o->longName; o++)
+		if (strcmp(o->longName, long_name) == 0)
+			o->descrip = descrip;
+}
+
 static void print_table(FILE *f, const struct poptOption *t)
 {
 	for (; t->longName || t->shortName || t->arg; t++) {

@@ -32,6 +32,9 @@ extern struct poptOption pt_write_table[];
 #define PT_WRITE_OPTIONS \
 	{ NULL, '\0', POPT_ARG_INCLUDE_TABLE, pt_write_table, 0, NULL, NULL }
 
+/* Give a shared option a command-specific description in --help. */
+void pt_option_describe(const char *long_name, const char *descrip);
+
 /* Parse argv with `table` (which includes PT_COMMON_OPTIONS). Prints help or
  * the version and exits 0 when asked; on a bad option prints a short error
  * and exits 2. Applies --sysroot / PASSTHRU_SYSROOT, -v and --dry-run.

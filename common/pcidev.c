@@ -159,17 +159,21 @@ static void read_config(struct pt_dev *d, struct pci_dev *pd)
 
 /* IDs and class as the kernel shows them (it fixes up broken devices);
  * revision and programming interface from config space, as lspci does. */
-static void fill_ident(struct pt_dev *d, struct pci_dev *pd)
+/* One libpci fill, with its "fatal" error caught; false when it failed.
+ * libpci marks a field known before reading it, so known_fields cannot
+ * tell. */
+static bool fill_one(struct pt_dev *d, struct pci_dev *pd, int what)
 {
 	jmp_buf jb;
 
 	if (setjmp(jb)) {
 		add_problem(d, "%s", pci_errmsg);
-		return;
+		return false;
 	}
 	pci_catch = &jb;
-	pci_fill_info(pd, PCI_FILL_IDENT | PCI_FILL_CLASS);
+	pci_fill_info(pd, what);
 	pci_catch = NULL;
+	return true;
 }
 
 /* A host has a handful of distinct drivers and reset_method values; keep
@@ -188,9 +192,10 @@ static void fill_dev(struct pt_host *h, struct pt_dev *d, struct pci_dev *pd)
 	char buf[256];
 	int rc;
 
-	fill_ident(d, pd);
-	d->ids_known = pd->known_fields & PCI_FILL_IDENT;
-	d->class_known = pd->known_fields & PCI_FILL_CLASS;
+	/* IDs and class as the kernel shows them (it fixes up broken devices);
+	 * revision and programming interface from config space, as lspci does. */
+	d->ids_known = fill_one(d, pd, PCI_FILL_IDENT);
+	d->class_known = fill_one(d, pd, PCI_FILL_CLASS);
 	d->vendor = pd->vendor_id;
 	d->device = pd->device_id;
 	d->class = pd->device_class;
@@ -204,6 +209,8 @@ static void fill_dev(struct pt_host *h, struct pt_dev *d, struct pci_dev *pd)
 		d->driver = intern(h, buf);
 		if (!driver_exists(buf))
 			add_problem(d, "driver link points to a missing driver %s", buf);
+	} else if (rc < 0 && rc != -ENOENT) {
+		add_problem(d, "driver link unreadable: %s", strerror(-rc));
 	}
 
 	d->group = -1;
@@ -212,20 +219,20 @@ static void fill_dev(struct pt_host *h, struct pt_dev *d, struct pci_dev *pd)
 		char *end;
 		long g = strtol(buf, &end, 10);
 
-		if (*end || g < 0 || end == buf)
+		if (*end || g < 0 || g > 0x7fffffff || end == buf)
 			add_problem(d, "iommu_group link names no group: %s", buf);
 		else
 			d->group = (int)g;
+	} else if (rc < 0 && rc != -ENOENT) {
+		add_problem(d, "iommu_group link unreadable: %s", strerror(-rc));
 	}
 
 	rc = pt_read_text(buf, sizeof(buf), "/sys/bus/pci/devices/%s/reset_method", d->name);
-	if (rc >= 0) {
-		if (pt_reset_methods_valid(buf)) {
-			d->reset_methods = intern(h, buf);
-		} else {
-			add_problem(d, "reset_method has an unexpected value");
-			d->reset_methods = intern(h, "?");
-		}
+	if (rc >= 0 && pt_reset_methods_valid(buf)) {
+		d->reset_methods = intern(h, buf);
+	} else if (rc != -ENOENT) { /* absent before Linux 5.15 */
+		add_problem(d, "reset_method unreadable or unexpected");
+		d->reset_methods = intern(h, "?");
 	}
 
 	rc = pt_read_link(buf, sizeof(buf), "/sys/bus/pci/devices/%s", d->name);

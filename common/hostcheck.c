@@ -1,4 +1,5 @@
 #include "hostcheck.h"
+#include "hostuse.h"
 #include "iommu.h"
 #include "modules.h"
 #include "msg.h"
@@ -394,84 +395,36 @@ static void check_module(struct pt_findings *f, const char *name)
 	}
 }
 
-/* BARs of a device, from its resource file: "start end flags" per line. */
-static int read_bars(const char *bdf, unsigned long long bars[6][2])
-{
-	char *s = NULL, *p;
-	int n = 0;
-
-	if (pt_read_file(&s, 1 << 16, "/sys/bus/pci/devices/%s/resource", bdf) < 0)
-		return 0;
-	for (p = s; p && *p && n < 6; n++) {
-		if (sscanf(p, "%llx %llx", &bars[n][0], &bars[n][1]) != 2)
-			bars[n][0] = bars[n][1] = 0;
-		p = strchr(p, '\n');
-		if (p)
-			p++;
-	}
-	free(s);
-	return n;
-}
-
 static void check_boot_display(struct pt_findings *f, const struct pt_host *h)
 {
 	const struct pt_dev *boot = NULL;
-	unsigned long long bars[6][2] = { { 0 } }, fb_at = 0;
-	char buf[64], fbname[128] = "", holder[128] = "";
-	char **fbs = NULL;
-	int nbars, nfb;
-	char *iomem = NULL;
+	struct pt_display_holder disp;
+	const char *drv;
 
 	for (size_t i = 0; i < h->ndevs && !boot; i++)
-		if ((h->devs[i].class >> 8) == 0x03 &&
-		    pt_read_text(buf, sizeof(buf), "/sys/bus/pci/devices/%s/boot_vga", h->devs[i].name) > 0 &&
-		    strcmp(buf, "1") == 0)
+		if (pt_dev_boot_vga(&h->devs[i]))
 			boot = &h->devs[i];
 	if (!boot) {
 		pt_findings_add(f, PT_ST_INFO, "boot-display", "boot display: no PCI device has boot_vga=1");
 		return;
 	}
-	nbars = read_bars(boot->name, bars);
-	if (pt_read_file(&iomem, 4 << 20, "/proc/iomem") >= 0) {
-		for (int i = 0; i < nbars && !holder[0]; i++)
-			if (bars[i][1] > bars[i][0])
-				pt_iomem_framebuffer(iomem, bars[i][0], bars[i][1], holder, sizeof(holder), &fb_at);
-		free(iomem);
-	}
-	/* A framebuffer device bound to the boot GPU itself: its DRM driver's console. */
-	nfb = pt_list_dir(&fbs, "/sys/class/graphics");
-	for (int i = 0; i < nfb; i++) {
-		char dev[64];
-
-		if (strncmp(fbs[i], "fb", 2) != 0)
-			continue;
-		if (pt_read_link_name(dev, sizeof(dev), "/sys/class/graphics/%s/device", fbs[i]) > 0 &&
-		    strcmp(dev, boot->name) == 0 &&
-		    pt_read_text(buf, sizeof(buf), "/sys/class/graphics/%s/name", fbs[i]) > 0) {
-			snprintf(fbname, sizeof(fbname), "%s \"%s\"", fbs[i], buf);
-			break;
-		}
-	}
-	if (fbs)
-		pt_free_names(fbs, nfb);
-
-	if (holder[0] && strcmp(holder, "BOOTFB") == 0)
+	drv = boot->driver ? boot->driver : "no driver";
+	pt_display_holder(boot, &disp);
+	if (strcmp(disp.iomem, "BOOTFB") == 0)
 		pt_findings_add(f, PT_ST_INFO, "boot-display", "boot display %s (%s): its memory at %#llx is "
 				"reserved for the firmware framebuffer (BOOTFB); a console on it must be "
-				"released before the device can be handed over", boot->name,
-				boot->driver ? boot->driver : "no driver", fb_at);
-	else if (holder[0])
+				"released before the device can be handed over", boot->name, drv, disp.at);
+	else if (disp.iomem[0])
 		pt_findings_add(f, PT_ST_INFO, "boot-display", "boot display %s (%s) is held by %s "
 				"(framebuffer at %#llx): unbind that console before handing the device over",
-				boot->name, boot->driver ? boot->driver : "no driver", holder, fb_at);
-	else if (fbname[0])
+				boot->name, drv, disp.iomem, disp.at);
+	else if (disp.fb[0])
 		pt_findings_add(f, PT_ST_INFO, "boot-display", "boot display %s is driven by %s (%s); no "
 				"firmware framebuffer holds it: unbinding %s takes the host's console away",
-				boot->name, boot->driver ? boot->driver : "no driver", fbname,
-				boot->driver ? boot->driver : "it");
+				boot->name, drv, disp.fb, boot->driver ? boot->driver : "it");
 	else
 		pt_findings_add(f, PT_ST_INFO, "boot-display", "boot display %s (%s): no framebuffer "
-				"holds it", boot->name, boot->driver ? boot->driver : "no driver");
+				"holds it", boot->name, drv);
 }
 
 void pt_host_check(struct pt_findings *f, const struct pt_host *h, const struct pt_group *groups,

@@ -143,7 +143,11 @@ static void read_config(struct pt_dev *d, struct pci_dev *pd)
 		add_problem(d, "config space unreadable or truncated");
 		return;
 	}
-	if (cfg[0] == 0xff && cfg[1] == 0xff) {
+	/* A VF reads vendor ffff by design (SR-IOV spec 3.4.1.1); only all ones
+	 * in the class and header too means the device fell off the bus. */
+	if (cfg[0] == 0xff && cfg[1] == 0xff && cfg[PCI_REVISION_ID] == 0xff &&
+	    cfg[PCI_CLASS_DEVICE] == 0xff && cfg[PCI_CLASS_DEVICE + 1] == 0xff &&
+	    cfg[PCI_HEADER_TYPE] == 0xff) {
 		add_problem(d, "config space reads all ones (device gone?)");
 		return;
 	}

@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static char sysroot[PATH_MAX];
@@ -320,4 +322,116 @@ int pt_write_attr(const char *value, const char *fmt, ...)
 	if (close(fd) < 0 && rc == 0)
 		rc = -errno;
 	return rc;
+}
+
+/* mkdir -p for the directories above path (a full host path). */
+static int make_parents(char *path)
+{
+	for (char *p = path + strlen(sysroot) + 1; (p = strchr(p, '/')); p++) {
+		*p = '\0';
+		if (mkdir(path, 0755) < 0 && errno != EEXIST) {
+			int e = errno;
+			*p = '/';
+			return -e;
+		}
+		*p = '/';
+	}
+	return 0;
+}
+
+int pt_put_file(const char *content, const char *fmt, ...)
+{
+	char path[PATH_MAX], tmp[PATH_MAX + 8];
+	va_list ap;
+	int rc, fd;
+	size_t len = strlen(content);
+
+	va_start(ap, fmt);
+	rc = vpath(path, sizeof(path), fmt, ap);
+	va_end(ap);
+	if (rc < 0)
+		return rc;
+	if (pt_dry_run) {
+		printf("create %s %s\n", path + strlen(sysroot), content);
+		return 0;
+	}
+	pt_debug("create %s %s", path, content);
+	if ((rc = make_parents(path)) < 0)
+		return rc;
+	/* write a temporary file and rename it, so a reader never sees half */
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, content, len) != (ssize_t)len || (len && write(fd, "\n", 1) != 1)) {
+		rc = -errno;
+		close(fd);
+		unlink(tmp);
+		return rc ? rc : -EIO;
+	}
+	if (close(fd) < 0 || rename(tmp, path) < 0) {
+		rc = -errno;
+		unlink(tmp);
+		return rc;
+	}
+	return 0;
+}
+
+int pt_remove_file(const char *fmt, ...)
+{
+	char path[PATH_MAX];
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = vpath(path, sizeof(path), fmt, ap);
+	va_end(ap);
+	if (rc < 0)
+		return rc;
+	if (access(path, F_OK) < 0)
+		return 0;
+	if (pt_dry_run) {
+		printf("remove %s\n", path + strlen(sysroot));
+		return 0;
+	}
+	pt_debug("remove %s", path);
+	return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
+}
+
+int pt_lock_host(int seconds, long *holder)
+{
+	static int fd = -1;
+	char path[PATH_MAX], buf[32];
+	int rc;
+
+	if (pt_dry_run || fd >= 0)
+		return 0;
+	if ((rc = pt_path(path, sizeof(path), "/run/passthru-utils/lock")) < 0)
+		return rc;
+	if ((rc = make_parents(path)) < 0)
+		return rc;
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	for (int tries = 0;; tries++) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			break;
+		if (errno != EWOULDBLOCK || tries >= seconds * 10) {
+			ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+			int e = errno == EWOULDBLOCK ? EWOULDBLOCK : errno;
+
+			buf[n > 0 ? n : 0] = '\0';
+			if (holder)
+				*holder = strtol(buf, NULL, 10);
+			close(fd);
+			fd = -1;
+			return -e;
+		}
+		nanosleep(&(struct timespec){ 0, 100000000 }, NULL);
+	}
+	/* the holder's pid, for the message a waiting run prints */
+	snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) == 0 && pwrite(fd, buf, strlen(buf), 0) < 0)
+		pt_debug("cannot record the lock holder: %s", strerror(errno));
+	return 0; /* held until exit */
 }

@@ -46,4 +46,15 @@ void pt_free_names(char **names, int n);
 extern bool pt_dry_run;
 int pt_write_attr(const char *value, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Files of our own under /run and /etc (records, persisted bindings): the
+ * same dry-run and logging as pt_write_attr(). pt_put_file creates the
+ * directories it needs; pt_remove_file ignores a missing file. */
+int pt_put_file(const char *content, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int pt_remove_file(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Serialise commands that change the host: an exclusive lock on
+ * /run/passthru-utils/lock, waited for up to `seconds`. Returns 0, or
+ * -EWOULDBLOCK when another run still holds it (its pid goes to *holder). */
+int pt_lock_host(int seconds, long *holder);
+
 #endif

@@ -1,0 +1,19 @@
+/* Devices named on a command line: a BDF, a vendor:device ID (every
+ * matching device), or "-" for BDFs on standard input, one per line. */
+#ifndef PT_DEVARGS_H
+#define PT_DEVARGS_H
+
+#include "pcidev.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+/* Resolve operands against the scanned host, in order, without
+ * duplicates. Returns PT_EXIT_OK, or PT_EXIT_USAGE (malformed name, empty
+ * stdin) / PT_EXIT_FAIL (no such device) with the reason in err. `in` is
+ * where "-" reads from. */
+int pt_resolve_devices(const struct pt_host *h, const char *const *args, bool allow_ids, FILE *in,
+		       struct pt_dev ***out, size_t *n, char *err, size_t errlen);
+
+#endif

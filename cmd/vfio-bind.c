@@ -283,8 +283,19 @@ int main(int argc, const char **argv)
 	}
 	if (opt_list)
 		return do_list(&host);
-	if (opt_modprobe)
+	if (opt_modprobe) {
+		if (opt_group) { /* the same widening a bind would do */
+			rc = pt_vfio_plan(&host, groups, ng, devs, ndevs, PT_PLAN_WIDEN | PT_PLAN_FORCE,
+					  &plan, &nplan, err, sizeof(err));
+			if (rc != PT_EXIT_OK)
+				pt_die(rc, "%s", err);
+			devs = pt_xrealloc(devs, (nplan + 1) * sizeof(*devs));
+			for (size_t i = 0; i < nplan; i++)
+				devs[i] = (struct pt_dev *)plan[i].dev;
+			ndevs = nplan;
+		}
 		return do_modprobe(&host, devs, ndevs);
+	}
 
 	/* From here on the host changes: one run at a time. */
 	rc = pt_lock_host(10, &holder);

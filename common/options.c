@@ -110,6 +110,7 @@ const char **pt_options_parse(int argc, const char **argv, const struct poptOpti
 	}
 	pt_verbose = pt_opts.verbose;
 	pt_dry_run = pt_opts.dry_run;
+	pt_dry_run_out = pt_opts.json ? stderr : stdout;
 	root = pt_opts.sysroot ? pt_opts.sysroot : getenv("PASSTHRU_SYSROOT");
 	if (root && (rc = pt_sysroot_set(root)) < 0)
 		pt_die(PT_EXIT_USAGE, "sysroot %s: %s", root, strerror(-rc));

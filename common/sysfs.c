@@ -16,6 +16,7 @@
 
 static char sysroot[PATH_MAX];
 bool pt_dry_run;
+FILE *pt_dry_run_out;
 
 int pt_sysroot_set(const char *dir)
 {
@@ -304,7 +305,7 @@ int pt_write_attr(const char *value, const char *fmt, ...)
 	if (rc < 0)
 		return rc;
 	if (pt_dry_run) {
-		printf("write %s %s\n", path + strlen(sysroot), value);
+		fprintf(pt_dry_run_out ? pt_dry_run_out : stdout, "write %s %s\n", path + strlen(sysroot), value);
 		return 0;
 	}
 	pt_debug("write %s %s", path, value);
@@ -312,7 +313,8 @@ int pt_write_attr(const char *value, const char *fmt, ...)
 	if (fault_due())
 		return -EIO;
 #endif
-	fd = open(path, O_WRONLY | O_CLOEXEC);
+	/* O_TRUNC: sysfs ignores it; a fake tree's plain file then holds the value */
+	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	do
@@ -352,7 +354,7 @@ int pt_put_file(const char *content, const char *fmt, ...)
 	if (rc < 0)
 		return rc;
 	if (pt_dry_run) {
-		printf("create %s %s\n", path + strlen(sysroot), content);
+		fprintf(pt_dry_run_out ? pt_dry_run_out : stdout, "create %s %s\n", path + strlen(sysroot), content);
 		return 0;
 	}
 	pt_debug("create %s %s", path, content);
@@ -391,7 +393,7 @@ int pt_remove_file(const char *fmt, ...)
 	if (access(path, F_OK) < 0)
 		return 0;
 	if (pt_dry_run) {
-		printf("remove %s\n", path + strlen(sysroot));
+		fprintf(pt_dry_run_out ? pt_dry_run_out : stdout, "remove %s\n", path + strlen(sysroot));
 		return 0;
 	}
 	pt_debug("remove %s", path);

@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 /* Set the sysroot; NULL or "" or "/" means the live system. Returns 0 or
  * -errno when DIR is not a readable directory. */
@@ -44,6 +45,8 @@ void pt_free_names(char **names, int n);
 /* The one write function. With dry-run it prints
  * "write /sys/... VALUE" on stdout and changes nothing. Returns 0 or -errno. */
 extern bool pt_dry_run;
+/* Where dry-run lines go: stdout, or stderr when stdout carries JSON. */
+extern FILE *pt_dry_run_out;
 int pt_write_attr(const char *value, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Files of our own under /run and /etc (records, persisted bindings): the

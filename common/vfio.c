@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
+#include <unistd.h>
 
 /* ---- records ---- */
 
@@ -51,6 +53,11 @@ static bool in_list(struct pt_dev *const *v, size_t n, const struct pt_dev *d)
 	return false;
 }
 
+static int cmp_dev_ptr(const void *a, const void *b)
+{
+	return pt_bdf_cmp(&(*(struct pt_dev *const *)a)->bdf, &(*(struct pt_dev *const *)b)->bdf);
+}
+
 int pt_vfio_plan(const struct pt_host *h, struct pt_group *groups, size_t ng,
 		 struct pt_dev *const *req, size_t nreq, int flags,
 		 struct pt_bind **plan, size_t *n, char *why, size_t len)
@@ -65,6 +72,11 @@ int pt_vfio_plan(const struct pt_host *h, struct pt_group *groups, size_t ng,
 	for (size_t i = 0; i < nreq; i++) {
 		struct pt_group *g = req[i]->group >= 0 ? pt_group_find(groups, ng, req[i]->group) : NULL;
 
+		if (!g && !pt_exists("/sys/bus/pci/devices/%s/config", req[i]->name)) {
+			snprintf(why, len, "%s: the device is gone", req[i]->name);
+			free(set);
+			return PT_EXIT_FAIL;
+		}
 		if (!g) {
 			snprintf(why, len, "%s is in no IOMMU group: without an IOMMU nothing can be assigned "
 				 "(iommu-groups --check says why)", req[i]->name);
@@ -122,6 +134,7 @@ int pt_vfio_plan(const struct pt_host *h, struct pt_group *groups, size_t ng,
 		free(set);
 		return rc;
 	}
+	qsort(set, ns, sizeof(*set), cmp_dev_ptr);
 	*plan = pt_xcalloc(ns, sizeof(**plan));
 	for (size_t i = 0; i < ns; i++) {
 		struct pt_bind *b = &(*plan)[i];
@@ -140,9 +153,11 @@ int pt_vfio_plan(const struct pt_host *h, struct pt_group *groups, size_t ng,
 
 static int current_driver(const char *bdf, char *buf, size_t len)
 {
+	char path[PATH_MAX];
 	int rc;
 
-	if (!pt_exists("/sys/bus/pci/devices/%s", bdf))
+	/* follow the link: a device that went away leaves nothing behind it */
+	if (pt_path(path, sizeof(path), "/sys/bus/pci/devices/%s/", bdf) < 0 || access(path, F_OK) < 0)
 		return -ENODEV;
 	rc = pt_read_link_name(buf, len, "/sys/bus/pci/devices/%s/driver", bdf);
 	if (rc == -ENOENT) {
@@ -171,7 +186,7 @@ static int ensure_vfio(char *err, size_t errlen)
 		if (st == PT_MOD_LOADED || st == PT_MOD_BUILTIN)
 			continue;
 		if (pt_dry_run) {
-			printf("load module %s\n", mods[i]);
+			fprintf(pt_dry_run_out ? pt_dry_run_out : stdout, "load module %s\n", mods[i]);
 			continue;
 		}
 		if (!pt_sysroot_live()) {

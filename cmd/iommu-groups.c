@@ -336,12 +336,14 @@ static void print_table(const struct pt_host *h, const struct pt_group *groups, 
 			printf("note: group %d: unreadable type attribute\n", groups[g].number);
 }
 
+/* The host model lives for the whole run (see vfio-bind.c). */
+static struct pt_host host;
+static struct pt_group *groups;
+static struct pt_findings fx;
+static struct filter f;
+
 int main(int argc, const char **argv)
 {
-	struct pt_host host;
-	struct pt_group *groups;
-	struct pt_findings fx;
-	struct filter f;
 	size_t ng;
 	int rc = PT_EXIT_OK;
 	const char **args;
@@ -402,9 +404,5 @@ int main(int argc, const char **argv)
 
 	if (fflush(stdout) != 0 || ferror(stdout))
 		pt_die(PT_EXIT_FAIL, "write error on standard output: %s", strerror(errno));
-	pt_findings_free(&fx);
-	pt_groups_free(groups, ng);
-	pt_host_free(&host);
-	free(f.devs);
 	return rc;
 }

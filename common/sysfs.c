@@ -304,11 +304,27 @@ int pt_write_attr(const char *value, const char *fmt, ...)
 	va_end(ap);
 	if (rc < 0)
 		return rc;
-	if (pt_dry_run) {
-		fprintf(pt_dry_run_out ? pt_dry_run_out : stdout, "write %s %s\n", path + strlen(sysroot), value);
-		return 0;
+	if (pt_dry_run || pt_verbose) {
+		/* one line per write: a newline in the value (clearing an attribute) shows as \n */
+		char shown[256];
+		size_t o = 0;
+
+		for (const char *v = value; *v && o + 3 < sizeof(shown); v++) {
+			if (*v == '\n') {
+				shown[o++] = '\\';
+				shown[o++] = 'n';
+			} else {
+				shown[o++] = *v;
+			}
+		}
+		shown[o] = '\0';
+		if (pt_dry_run) {
+			fprintf(pt_dry_run_out ? pt_dry_run_out : stdout, "write %s %s\n",
+				path + strlen(sysroot), shown);
+			return 0;
+		}
+		pt_debug("write %s %s", path, shown);
 	}
-	pt_debug("write %s %s", path, value);
 #ifdef PT_TEST_FAULTS
 	if (fault_due())
 		return -EIO;

@@ -90,7 +90,7 @@ int pt_vfio_plan(const struct pt_host *h, struct pt_group *groups, size_t ng,
 				set[ns++] = g->devs[k];
 	}
 	/* The host's own devices: refused before anything is written. */
-	for (size_t i = 0; i < ns && rc == PT_EXIT_OK; i++) {
+	for (size_t i = 0; i < ns && rc == PT_EXIT_OK && !(flags & PT_PLAN_NO_SAFETY); i++) {
 		char reason[900];
 		enum pt_use use = pt_dev_host_use(h, set[i], reason, sizeof(reason));
 

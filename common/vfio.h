@@ -33,6 +33,7 @@ enum {
 	PT_PLAN_WIDEN = 1,          /* --group: every endpoint of each group */
 	PT_PLAN_FORCE = 2,          /* --force: take what the host uses */
 	PT_PLAN_NO_GROUP_CHECK = 4, /* boot-time apply: siblings come in their own event */
+	PT_PLAN_NO_SAFETY = 8,      /* giving back or printing: the host loses nothing */
 };
 int pt_vfio_plan(const struct pt_host *h, struct pt_group *groups, size_t ng,
 		 struct pt_dev *const *req, size_t nreq, int flags,

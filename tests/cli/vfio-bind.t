@@ -132,7 +132,7 @@ want="create $S/run/passthru-utils/vfio-bind/0000:02:00.0 nvme
 write $S/sys/bus/pci/devices/0000:02:00.0/driver_override vfio-pci
 write $S/sys/bus/pci/drivers/nvme/unbind 0000:02:00.0
 write $S/sys/bus/pci/drivers_probe 0000:02:00.0
-write $S/sys/bus/pci/devices/0000:02:00.0/driver_override 
+write $S/sys/bus/pci/devices/0000:02:00.0/driver_override \\n
 remove $S/run/passthru-utils/vfio-bind/0000:02:00.0"
 [ "$(echo "$log" | grep -E '^vfio-bind: (write|create|remove) ' | sed 's/^vfio-bind: //')" = "$want" ]
 ok $? "rollback: the override cleared and the record removed, after the writes"

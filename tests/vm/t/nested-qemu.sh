@@ -1,9 +1,10 @@
 #!/bin/sh
 # vm: timeout=300
-# Nested passthrough for real: bind the e1000e to vfio-pci with plain sysfs
-# writes, let a QEMU inside the guest take it (query-pci shows 8086:10d3 as
-# qdev hostdev0: group opened, container set, BARs mapped), then give the NIC
-# back to e1000e.  Leaves the guest as it found it.
+# Nested passthrough for real: bind the e1000e to vfio-pci with vfio-bind
+# (plain sysfs writes when it is not built), let a QEMU inside the guest take
+# it (query-pci shows 8086:10d3 as qdev hostdev0: group opened, container
+# set, BARs mapped), then give the NIC back to e1000e.  Leaves the guest as
+# it found it.
 . /vm/lib.sh
 
 bdf=$(pci_find 8086:10d3 | head -n 1)
@@ -15,6 +16,10 @@ netdev=$(ls "$d/net" 2>/dev/null | head -n 1)
 ok "$bdf has a network interface ($netdev)" test -n "$netdev"
 
 give_back() {
+	if command -v vfio-bind >/dev/null; then
+		vfio-bind --unbind "$bdf" >&2
+		return
+	fi
 	echo >"$d/driver_override"
 	[ -e "$d/driver" ] && echo "$bdf" >"$d/driver/unbind"
 	echo "$bdf" >/sys/bus/pci/drivers_probe
@@ -22,11 +27,17 @@ give_back() {
 # Whatever happens below, the NIC goes back to e1000e.
 trap 'give_back 2>/dev/null' EXIT
 
-modprobe vfio-pci
-echo vfio-pci >"$d/driver_override"
-echo "$bdf" >"$d/driver/unbind"
-echo "$bdf" >/sys/bus/pci/drivers_probe
-is "$(pci_driver "$bdf")" vfio-pci "$bdf bound to vfio-pci by driver_override + drivers_probe"
+if command -v vfio-bind >/dev/null; then
+	ok "vfio-bind $bdf" vfio-bind "$bdf"
+	how="vfio-bind"
+else
+	modprobe vfio-pci
+	echo vfio-pci >"$d/driver_override"
+	echo "$bdf" >"$d/driver/unbind"
+	echo "$bdf" >/sys/bus/pci/drivers_probe
+	how="driver_override + drivers_probe"
+fi
+is "$(pci_driver "$bdf")" vfio-pci "$bdf bound to vfio-pci by $how"
 ok "/dev/vfio/$group exists" test -c "/dev/vfio/$group"
 
 # The inner QEMU: no guest code runs (-S); QMP answers query-pci.

@@ -453,3 +453,33 @@ int pt_lock_host(int seconds, long *holder)
 		pt_debug("cannot record the lock holder: %s", strerror(errno));
 	return 0; /* held until exit */
 }
+
+int pt_write_config(const char *bdf, unsigned offset, const void *data, size_t len)
+{
+	char path[PATH_MAX], hex[3 * 16 + 1] = "";
+	const unsigned char *b = data;
+	int rc, fd;
+	ssize_t n;
+
+	if ((rc = pt_path(path, sizeof(path), "/sys/bus/pci/devices/%s/config", bdf)) < 0)
+		return rc;
+	for (size_t i = 0, o = 0; i < len && i < 16; i++)
+		o += (size_t)snprintf(hex + o, sizeof(hex) - o, "%s%02x", i ? " " : "", b[i]);
+	if (pt_dry_run) {
+		fprintf(pt_dry_run_out ? pt_dry_run_out : stdout, "write %s@%#x %s\n",
+			path + strlen(sysroot), offset, hex);
+		return 0;
+	}
+	pt_debug("write %s@%#x %s", path, offset, hex);
+#ifdef PT_TEST_FAULTS
+	if (fault_due())
+		return -EIO;
+#endif
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = pwrite(fd, data, len, offset);
+	rc = n < 0 ? -errno : (size_t)n != len ? -EIO : 0;
+	close(fd);
+	return rc;
+}

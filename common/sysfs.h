@@ -49,6 +49,10 @@ extern bool pt_dry_run;
 extern FILE *pt_dry_run_out;
 int pt_write_attr(const char *value, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Write len bytes of a device's config space at offset (through its sysfs
+ * config file), with the same dry-run and logging as pt_write_attr(). */
+int pt_write_config(const char *bdf, unsigned offset, const void *data, size_t len);
+
 /* Files of our own under /run and /etc (records, persisted bindings): the
  * same dry-run and logging as pt_write_attr(). pt_put_file creates the
  * directories it needs; pt_remove_file ignores a missing file. */

@@ -1,0 +1,266 @@
+/* gpu-reset: which resets a device has, what they take with them; do one
+ * and prove the device came back. */
+#include "devargs.h"
+#include "msg.h"
+#include "options.h"
+#include "output.h"
+#include "pcidev.h"
+#include "reset.h"
+#include "sysfs.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int opt_info, opt_slot, opt_force;
+static char *opt_method;
+
+static struct poptOption options[] = {
+	{ "info", 'i', POPT_ARG_NONE, &opt_info, 0, "report the resets each DEVICE has; change nothing", NULL },
+	{ "method", 'm', POPT_ARG_STRING, &opt_method, 0,
+	  "reset with METHOD: flr, af_flr, pm, bus, acpi or device_specific", "METHOD" },
+	{ "slot", 's', POPT_ARG_NONE, &opt_slot, 0,
+	  "reset every function of the slot together (bus reset below its port)", NULL },
+	{ "force", 'f', POPT_ARG_NONE, &opt_force, 0,
+	  "reset even when other devices or a running VM would feel it", NULL },
+	PT_WRITE_OPTIONS,
+	PT_COMMON_OPTIONS,
+	POPT_TABLEEND
+};
+
+static const char *const methods[] = { "flr", "af_flr", "pm", "bus", "acpi", "device_specific", "cxl_bus", NULL };
+
+static struct pt_host host;
+static struct pt_dev **devs;
+
+static const char *yesno(bool b) { return b ? "yes" : "no"; }
+
+static void info_text(const struct pt_dev *d, const struct pt_reset_info *ri)
+{
+	printf("%s\n", d->name);
+	if (ri->gone) {
+		printf("  gone: config space reads all ones; the device fell off the bus (a failed reset?)\n"
+		       "  verdict: gone\n");
+		return;
+	}
+	printf("  kernel methods:   %s\n", !ri->has_reset_method ? "(no reset_method: kernel before 5.15)"
+		: ri->methods[0] ? ri->methods : "none");
+	printf("  config space:     FLR %s, AF FLR %s, PM reset %s\n", yesno(ri->flr),
+	       ri->af ? yesno(ri->af_flr) : "no (no AF capability)",
+	       !ri->pm ? "no (no PM capability)" : ri->no_soft_reset ? "no (No_Soft_Reset: D3hot keeps state)" : "yes");
+	if (ri->bridge) {
+		printf("  bus reset:        via %s, also resets %zu other device%s", ri->bridge->name, ri->nbelow,
+		       ri->nbelow == 1 ? "" : "s");
+		for (size_t i = 0; i < ri->nbelow; i++)
+			printf("%s %s (%s)", i ? "," : ":", ri->below[i]->name,
+			       ri->below[i]->driver ? ri->below[i]->driver : "no driver");
+		putchar('\n');
+	} else {
+		printf("  bus reset:        no (on a root bus, no bridge above)\n");
+	}
+	if (ri->quirk) {
+		const char *r = ri->quirk->remedy;
+		bool module = r && strcmp(r, "vendor-reset") == 0;
+
+		printf("  known trouble:    %s: %s%s%s%s\n", ri->quirk->family, ri->quirk->problem,
+		       r ? "; remedy: " : "; no known fix", r ? r : "",
+		       !module ? "" : !ri->vendor_reset_loaded ? " (not loaded)"
+		       : pt_reset_offers(ri, "device_specific") ? " (loaded and active: device_specific offered)"
+							      : " (loaded, but not active for this device)");
+	}
+	printf("  verdict:          %s\n", pt_reset_verdict_name(ri->verdict));
+}
+
+static void info_json(struct pt_json *j, const struct pt_dev *d, const struct pt_reset_info *ri)
+{
+	pt_json_object_open(j, NULL);
+	pt_json_string(j, "bdf", d->name);
+	pt_json_bool(j, "gone", ri->gone);
+	if (ri->has_reset_method) {
+		char buf[128], *tok, *save;
+
+		pt_json_array_open(j, "kernel_methods");
+		snprintf(buf, sizeof(buf), "%s", ri->methods);
+		for (tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save))
+			pt_json_string(j, NULL, tok);
+		pt_json_array_close(j);
+	} else {
+		pt_json_null(j, "kernel_methods");
+	}
+	pt_json_bool(j, "flr", ri->flr);
+	pt_json_bool(j, "af_flr", ri->af_flr);
+	pt_json_bool(j, "pm", ri->pm);
+	pt_json_bool(j, "no_soft_reset", ri->no_soft_reset);
+	pt_json_string(j, "bus_reset_bridge", ri->bridge ? ri->bridge->name : NULL);
+	pt_json_array_open(j, "bus_reset_also");
+	for (size_t i = 0; i < ri->nbelow; i++) {
+		pt_json_object_open(j, NULL);
+		pt_json_string(j, "bdf", ri->below[i]->name);
+		pt_json_string(j, "driver", ri->below[i]->driver);
+		pt_json_object_close(j);
+	}
+	pt_json_array_close(j);
+	if (ri->quirk) {
+		pt_json_object_open(j, "known_trouble");
+		pt_json_string(j, "family", ri->quirk->family);
+		pt_json_string(j, "problem", ri->quirk->problem);
+		pt_json_string(j, "remedy", ri->quirk->remedy);
+		pt_json_bool(j, "vendor_reset_loaded", ri->vendor_reset_loaded);
+		pt_json_bool(j, "device_specific_offered", pt_reset_offers(ri, "device_specific"));
+		pt_json_object_close(j);
+	} else {
+		pt_json_null(j, "known_trouble");
+	}
+	pt_json_string(j, "verdict", pt_reset_verdict_name(ri->verdict));
+	pt_json_object_close(j);
+}
+
+/* Others a reset would hit that still serve the host. */
+static int hit_others(const struct pt_reset_info *ri, bool slot, const char *method, char *why, size_t len)
+{
+	size_t n = 0;
+
+	why[0] = '\0';
+	if (!slot && !(method && strcmp(method, "bus") == 0))
+		return 0;
+	for (size_t i = 0; i < ri->nbelow; i++) {
+		const struct pt_dev *x = ri->below[i];
+		size_t l = strlen(why);
+
+		if (!x->driver || strcmp(x->driver, "vfio-pci") == 0 || strcmp(x->driver, "pci-stub") == 0)
+			continue;
+		snprintf(why + l, len - l, "%s%s (%s)", n++ ? ", " : "", x->name, x->driver);
+	}
+	return (int)n;
+}
+
+static int reset_one(struct pt_dev *d)
+{
+	struct pt_reset_info ri;
+	struct pt_reset_snapshot before, after;
+	char err[1024] = "", why[1024];
+	const char *diff;
+	long usec = 0;
+	int rc;
+
+	pt_reset_inspect(&host, d, &ri);
+	if (ri.gone)
+		pt_die(PT_EXIT_FAIL, "%s: config space reads all ones; the device is gone", d->name);
+	if (opt_method && !pt_reset_offers(&ri, opt_method))
+		pt_die(PT_EXIT_UNSUPPORTED, "%s does not offer %s reset (the kernel offers: %s)", d->name,
+		       opt_method, ri.methods[0] ? ri.methods : "none");
+	if (!opt_slot && !opt_method && ri.has_reset_method && !ri.methods[0])
+		pt_die(PT_EXIT_UNSUPPORTED, "%s has no reset method%s", d->name,
+		       ri.bridge ? "; --slot resets it with its slot below its port" : "");
+	if (!opt_slot && !ri.has_reset_method && !ri.has_reset)
+		pt_die(PT_EXIT_UNSUPPORTED, "%s cannot be reset by the kernel (no reset attribute)", d->name);
+	if (opt_slot && !ri.bridge)
+		pt_die(PT_EXIT_UNSUPPORTED, "%s is on a root bus: there is no bridge to reset it with --slot", d->name);
+	if (opt_slot && !ri.below_same_slot && !opt_force)
+		pt_die(PT_EXIT_REFUSED, "a bus reset below %s also resets devices outside this slot; --force "
+		       "resets them too", ri.bridge->name);
+	if (hit_others(&ri, opt_slot, opt_method, why, sizeof(why)) && !opt_force)
+		pt_die(PT_EXIT_REFUSED, "this reset would also hit %s, still on host drivers; --force resets "
+		       "them anyway", why);
+	if (d->group >= 0 && pt_vfio_group_users(d->group, why, sizeof(why)) > 0 && !opt_force)
+		pt_die(PT_EXIT_REFUSED, "/dev/vfio/%d is open by %s: a running VM owns %s; --force resets "
+		       "it anyway", d->group, why, d->name);
+
+	pt_reset_snapshot(d, &before);
+	if (opt_slot)
+		rc = pt_reset_slot(&host, d, &ri, &usec, err, sizeof(err));
+	else
+		rc = pt_reset_kernel(d, &ri, opt_method, &usec, err, sizeof(err));
+	if (rc < 0)
+		pt_die(rc == -ENOTTY || rc == -EOPNOTSUPP ? PT_EXIT_UNSUPPORTED : PT_EXIT_FAIL, "%s", err);
+	if (pt_dry_run)
+		return PT_EXIT_OK;
+	pt_reset_snapshot(d, &after);
+	diff = pt_reset_compare(&before, &after, why, sizeof(why));
+	if (pt_opts.json) {
+		struct pt_json j;
+
+		pt_json_init(&j, stdout);
+		pt_json_object_open(&j, NULL);
+		pt_json_string(&j, "bdf", d->name);
+		pt_json_string(&j, "method", opt_slot ? "slot" : opt_method ? opt_method : NULL);
+		pt_json_int(&j, "usec", usec);
+		pt_json_bool(&j, "came_back", diff == NULL);
+		pt_json_string(&j, "problem", diff);
+		pt_json_object_close(&j);
+		pt_json_finish(&j);
+	} else if (!diff) {
+		printf("%s reset (%s) in %ld.%03ld ms; it answers with the same IDs, BARs and command register\n",
+		       d->name, opt_slot ? "slot" : opt_method ? opt_method : "the kernel's first method",
+		       usec / 1000, usec % 1000);
+	}
+	if (diff)
+		pt_die(PT_EXIT_FAIL, "%s did not come back as it was: %s", d->name, diff);
+	return PT_EXIT_OK;
+}
+
+int main(int argc, const char **argv)
+{
+	size_t n = 0;
+	char err[512];
+	int rc;
+	const char **args;
+
+	args = pt_options_parse(argc, argv, options, "DEVICE...",
+				"Report which resets a PCI device supports and what each would also reset\n"
+				"(--info), or reset it through the kernel and check that it came back.\n"
+				"DEVICE is a PCI address or a vendor:device ID.",
+				NULL);
+	if (!args[0])
+		pt_die(PT_EXIT_USAGE, "no DEVICE given; try '%s --help'", pt_progname);
+	if (opt_method) {
+		bool known = false;
+		for (int i = 0; methods[i]; i++)
+			known |= strcmp(methods[i], opt_method) == 0;
+		if (!known)
+			pt_die(PT_EXIT_USAGE, "--method %s: not a reset method (flr, af_flr, pm, bus, acpi, "
+			       "device_specific)", opt_method);
+	}
+	if (opt_info && (opt_method || opt_slot))
+		pt_die(PT_EXIT_USAGE, "--info changes nothing; it takes no --method or --slot");
+	if (opt_slot && opt_method)
+		pt_die(PT_EXIT_USAGE, "--slot is a bus reset of its own; it takes no --method");
+
+	pt_host_scan(&host);
+	rc = pt_resolve_devices(&host, args, true, stdin, &devs, &n, err, sizeof(err));
+	if (rc != PT_EXIT_OK)
+		pt_die(rc, "%s", err);
+
+	if (opt_info) {
+		struct pt_json j;
+
+		if (pt_opts.json) {
+			pt_json_init(&j, stdout);
+			pt_json_object_open(&j, NULL);
+			pt_json_array_open(&j, "devices");
+		}
+		for (size_t i = 0; i < n; i++) {
+			struct pt_reset_info ri;
+
+			pt_reset_inspect(&host, devs[i], &ri);
+			if (pt_opts.json)
+				info_json(&j, devs[i], &ri);
+			else
+				info_text(devs[i], &ri);
+		}
+		if (pt_opts.json) {
+			pt_json_array_close(&j);
+			pt_json_object_close(&j);
+			pt_json_finish(&j);
+		}
+		return PT_EXIT_OK;
+	}
+
+	if ((rc = pt_lock_host(10, NULL)) < 0)
+		pt_die(PT_EXIT_FAIL, "another run is changing devices (/run/passthru-utils/lock): %s",
+		       strerror(-rc));
+	for (size_t i = 0; i < n; i++)
+		reset_one(devs[i]);
+	return PT_EXIT_OK;
+}

@@ -49,7 +49,9 @@ static void info_text(const struct pt_dev *d, const struct pt_reset_info *ri)
 	printf("  config space:     FLR %s, AF FLR %s, PM reset %s\n", yesno(ri->flr),
 	       ri->af ? yesno(ri->af_flr) : "no (no AF capability)",
 	       !ri->pm ? "no (no PM capability)" : ri->no_soft_reset ? "no (No_Soft_Reset: D3hot keeps state)" : "yes");
-	if (ri->bridge) {
+	if (ri->bridge && ri->nbelow == 0) {
+		printf("  bus reset:        via %s, which resets nothing else\n", ri->bridge->name);
+	} else if (ri->bridge) {
 		printf("  bus reset:        via %s, also resets %zu other device%s", ri->bridge->name, ri->nbelow,
 		       ri->nbelow == 1 ? "" : "s");
 		for (size_t i = 0; i < ri->nbelow; i++)

@@ -19,7 +19,7 @@ static char *opt_method;
 static struct poptOption options[] = {
 	{ "info", 'i', POPT_ARG_NONE, &opt_info, 0, "report the resets each DEVICE has; change nothing", NULL },
 	{ "method", 'm', POPT_ARG_STRING, &opt_method, 0,
-	  "reset with METHOD: flr, af_flr, pm, bus, acpi or device_specific", "METHOD" },
+	  "reset with METHOD: flr, af_flr, pm, bus, acpi, device_specific or cxl_bus", "METHOD" },
 	{ "slot", 's', POPT_ARG_NONE, &opt_slot, 0,
 	  "reset every function of the slot together (bus reset below its port)", NULL },
 	{ "force", 'f', POPT_ARG_NONE, &opt_force, 0,
@@ -40,8 +40,8 @@ static void info_text(const struct pt_dev *d, const struct pt_reset_info *ri)
 {
 	printf("%s\n", d->name);
 	if (ri->gone) {
-		printf("  gone: config space reads all ones; the device fell off the bus (a failed reset?)\n"
-		       "  verdict: gone\n");
+		printf("  gone:             config space reads all ones; the device fell off the bus (a failed reset?)\n"
+		       "  verdict:          gone\n");
 		return;
 	}
 	printf("  kernel methods:   %s\n", !ri->has_reset_method ? "(no reset_method: kernel before 5.15)"
@@ -137,7 +137,7 @@ static int hit_others(const struct pt_reset_info *ri, bool slot, const char *met
 	return (int)n;
 }
 
-static int reset_one(struct pt_dev *d)
+static int reset_one(struct pt_dev *d, struct pt_json *json)
 {
 	struct pt_reset_info ri;
 	struct pt_reset_snapshot before, after;
@@ -147,8 +147,12 @@ static int reset_one(struct pt_dev *d)
 	int rc;
 
 	pt_reset_inspect(&host, d, &ri);
-	if (ri.gone)
-		pt_die(PT_EXIT_FAIL, "%s: config space reads all ones; the device is gone", d->name);
+	if (ri.gone && !opt_slot)
+		pt_die(PT_EXIT_FAIL, "%s: config space reads all ones; the device is gone (a --slot bus "
+		       "reset may bring it back)", d->name);
+	if (opt_method && !ri.has_reset_method)
+		pt_die(PT_EXIT_UNSUPPORTED, "%s: this kernel cannot choose a reset method (reset_method "
+		       "came with Linux 5.15); try without --method", d->name);
 	if (opt_method && !pt_reset_offers(&ri, opt_method))
 		pt_die(PT_EXIT_UNSUPPORTED, "%s does not offer %s reset (the kernel offers: %s)", d->name,
 		       opt_method, ri.methods[0] ? ri.methods : "none");
@@ -162,43 +166,72 @@ static int reset_one(struct pt_dev *d)
 	if (opt_slot && !ri.below_same_slot && !opt_force)
 		pt_die(PT_EXIT_REFUSED, "a bus reset below %s also resets devices outside this slot; --force "
 		       "resets them too", ri.bridge->name);
+	if (opt_slot && d->driver && strcmp(d->driver, "vfio-pci") != 0 && strcmp(d->driver, "pci-stub") != 0 &&
+	    !opt_force)
+		pt_die(PT_EXIT_REFUSED, "%s is on %s, which would not know its device was reset under it; "
+		       "vfio-bind it first, or --force", d->name, d->driver);
 	if (hit_others(&ri, opt_slot, opt_method, why, sizeof(why)) && !opt_force)
 		pt_die(PT_EXIT_REFUSED, "this reset would also hit %s, still on host drivers; --force resets "
 		       "them anyway", why);
-	if (d->group >= 0 && pt_vfio_group_users(d->group, why, sizeof(why)) > 0 && !opt_force)
-		pt_die(PT_EXIT_REFUSED, "/dev/vfio/%d is open by %s: a running VM owns %s; --force resets "
-		       "it anyway", d->group, why, d->name);
+	/* a running VM: the device's own group, and with a bus reset every group below the bridge */
+	for (size_t i = 0; i <= (opt_slot || (opt_method && !strcmp(opt_method, "bus")) ? ri.nbelow : 0); i++) {
+		const struct pt_dev *x = i == 0 ? d : ri.below[i - 1];
 
-	pt_reset_snapshot(d, &before);
+		if (x->group >= 0 && pt_vfio_group_users(x->group, why, sizeof(why)) > 0 && !opt_force)
+			pt_die(PT_EXIT_REFUSED, "/dev/vfio/%d is open by %s: a running VM owns %s; --force "
+			       "resets it anyway", x->group, why, x->name);
+	}
+
+	size_t nv = opt_slot ? ri.nbelow + 1 : 1;
+	struct pt_reset_snapshot *snaps = pt_xcalloc(nv, sizeof(*snaps));
+
+	for (size_t i = 0; i < nv; i++)
+		pt_reset_snapshot(i == 0 ? d : ri.below[i - 1], &snaps[i]);
 	if (opt_slot)
 		rc = pt_reset_slot(&host, d, &ri, &usec, err, sizeof(err));
 	else
 		rc = pt_reset_kernel(d, &ri, opt_method, &usec, err, sizeof(err));
 	if (rc < 0)
 		pt_die(rc == -ENOTTY || rc == -EOPNOTSUPP ? PT_EXIT_UNSUPPORTED : PT_EXIT_FAIL, "%s", err);
-	if (pt_dry_run)
+	if (pt_dry_run) {
+		free(snaps);
 		return PT_EXIT_OK;
-	pt_reset_snapshot(d, &after);
-	diff = pt_reset_compare(&before, &after, why, sizeof(why));
-	if (pt_opts.json) {
-		struct pt_json j;
+	}
+	/* every function a reset touched must answer as before */
+	diff = NULL;
+	for (size_t i = 0; i < nv && !diff; i++) {
+		const struct pt_dev *x = i == 0 ? d : ri.below[i - 1];
 
-		pt_json_init(&j, stdout);
-		pt_json_object_open(&j, NULL);
-		pt_json_string(&j, "bdf", d->name);
-		pt_json_string(&j, "method", opt_slot ? "slot" : opt_method ? opt_method : NULL);
-		pt_json_int(&j, "usec", usec);
-		pt_json_bool(&j, "came_back", diff == NULL);
-		pt_json_string(&j, "problem", diff);
-		pt_json_object_close(&j);
-		pt_json_finish(&j);
+		pt_reset_snapshot(x, &after);
+		before = snaps[i];
+		if ((diff = pt_reset_compare(&before, &after, why, sizeof(why))) && i > 0) {
+			char tmp[1024];
+			snprintf(tmp, sizeof(tmp), "%s: %s", x->name, why);
+			snprintf(why, sizeof(why), "%s", tmp);
+		}
+	}
+	free(snaps);
+	if (json) {
+		pt_json_object_open(json, NULL);
+		pt_json_string(json, "bdf", d->name);
+		pt_json_string(json, "method", opt_slot ? "slot" : opt_method ? opt_method : NULL);
+		pt_json_int(json, "usec", usec);
+		pt_json_bool(json, "came_back", diff == NULL);
+		pt_json_string(json, "problem", diff);
+		pt_json_object_close(json);
 	} else if (!diff) {
 		printf("%s reset (%s) in %ld.%03ld ms; it answers with the same IDs, BARs and command register\n",
 		       d->name, opt_slot ? "slot" : opt_method ? opt_method : "the kernel's first method",
 		       usec / 1000, usec % 1000);
 	}
-	if (diff)
+	if (diff) {
+		if (json) {
+			pt_json_array_close(json);
+			pt_json_object_close(json);
+			pt_json_finish(json);
+		}
 		pt_die(PT_EXIT_FAIL, "%s did not come back as it was: %s", d->name, diff);
+	}
 	return PT_EXIT_OK;
 }
 
@@ -222,7 +255,7 @@ int main(int argc, const char **argv)
 			known |= strcmp(methods[i], opt_method) == 0;
 		if (!known)
 			pt_die(PT_EXIT_USAGE, "--method %s: not a reset method (flr, af_flr, pm, bus, acpi, "
-			       "device_specific)", opt_method);
+			       "device_specific, cxl_bus)", opt_method);
 	}
 	if (opt_info && (opt_method || opt_slot))
 		pt_die(PT_EXIT_USAGE, "--info changes nothing; it takes no --method or --slot");
@@ -259,10 +292,25 @@ int main(int argc, const char **argv)
 		return PT_EXIT_OK;
 	}
 
-	if ((rc = pt_lock_host(10, NULL)) < 0)
-		pt_die(PT_EXIT_FAIL, "another run is changing devices (/run/passthru-utils/lock): %s",
-		       strerror(-rc));
+	long holder = 0;
+	struct pt_json j;
+
+	rc = pt_lock_host(10, &holder);
+	if (rc == -EWOULDBLOCK)
+		pt_die(PT_EXIT_FAIL, "another run (pid %ld) is changing devices; try again when it is done", holder);
+	if (rc < 0)
+		pt_die(PT_EXIT_FAIL, "cannot lock /run/passthru-utils/lock: %s", strerror(-rc));
+	if (pt_opts.json && !pt_dry_run) {
+		pt_json_init(&j, stdout);
+		pt_json_object_open(&j, NULL);
+		pt_json_array_open(&j, "resets");
+	}
 	for (size_t i = 0; i < n; i++)
-		reset_one(devs[i]);
+		reset_one(devs[i], pt_opts.json && !pt_dry_run ? &j : NULL);
+	if (pt_opts.json && !pt_dry_run) {
+		pt_json_array_close(&j);
+		pt_json_object_close(&j);
+		pt_json_finish(&j);
+	}
 	return PT_EXIT_OK;
 }

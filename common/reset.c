@@ -177,8 +177,10 @@ const char *pt_reset_compare(const struct pt_reset_snapshot *a, const struct pt_
 		snprintf(buf, len, "config space reads all ones: the device did not come back");
 		return buf;
 	}
-	if (!a->ok)
-		return NULL;
+	if (!a->ok) {
+		snprintf(buf, len, "config space was unreadable before the reset, so nothing to compare");
+		return buf;
+	}
 	va = a->cfg[0] | a->cfg[1] << 8;
 	if (memcmp(a->cfg, b->cfg, 4) != 0) {
 		snprintf(buf, len, "IDs changed: %04x:%02x%02x before, %04x:%02x%02x after", va, a->cfg[3],
@@ -301,7 +303,7 @@ static int restore_cfg(const struct saved_cfg *s)
 	int rc = 0;
 
 	rc = rc ? rc : pt_write_config(s->d->name, 0x0c, c + 0x0c, 4);
-	rc = rc ? rc : pt_write_config(s->d->name, 0x10, c + 0x10, bridge ? 0x30 - 0x10 : 0x28 - 0x10);
+	rc = rc ? rc : pt_write_config(s->d->name, 0x10, c + 0x10, bridge ? 0x34 - 0x10 : 0x28 - 0x10);
 	rc = rc ? rc : pt_write_config(s->d->name, bridge ? 0x38 : 0x30, c + (bridge ? 0x38 : 0x30), 4);
 	rc = rc ? rc : pt_write_config(s->d->name, 0x3c, c + 0x3c, bridge ? 4 : 1);
 	if (s->pcie) {
@@ -371,6 +373,14 @@ int pt_reset_slot(const struct pt_host *h, const struct pt_dev *d, const struct 
 		v &= (uint16_t)~PCI_BRIDGE_CTL_BUS_RESET;
 		ctl[0] = v & 0xff, ctl[1] = v >> 8;
 		rc = pt_write_config(ri->bridge->name, PCI_BRIDGE_CONTROL, ctl, 2);
+		if (rc < 0) /* never leave the bus held in reset: one more try */
+			rc = pt_write_config(ri->bridge->name, PCI_BRIDGE_CONTROL, ctl, 2);
+		if (rc < 0) {
+			snprintf(err, errlen, "%s: the bus is still held in reset (clearing Bridge Control "
+				 "bit 6 failed: %s)", ri->bridge->name, strerror(-rc));
+			free(saved);
+			return rc;
+		}
 		sleep_ms(1000); /* PCIe r5.0 6.6.1: 1 s before a device must answer */
 	}
 	for (size_t i = 0; i < n; i++) {

@@ -4,7 +4,7 @@
  * Sources:
  *  [VR] gnif/vendor-reset, src/device-db.h: the AMD IDs its device_specific
  *       reset (BACO / mode1) supports: Polaris 10/11/12, Vega 10/20, Navi
- *       10/12/14, Navi 23, Arcturus.
+ *       10/12/14, Navi 23, Arcturus (Instinct MI100).
  *  [K]  Linux drivers/pci/quirks.c: AMD GPUs get quirk_no_pm_reset (a D3hot
  *       cycle does not reset them), NVIDIA consumer GPUs have no FLR.
  *  [L]  The level1techs and r/VFIO reports that the RX 7000 (Navi 3x) and
@@ -37,6 +37,8 @@ static const struct pt_reset_quirk quirks[] = {
 	  "the reset bug: the GPU does not come back after a guest shutdown", "vendor-reset", "[VR]" },
 	{ 0x1002, 0x73ff, 0x73ff, "AMD Navi 23 (RX 6600)",
 	  "may fail to reset after a guest shutdown", "vendor-reset", "[VR]" },
+	{ 0x1002, 0x738c, 0x738c, "AMD Arcturus (Instinct MI100)",
+	  "does not come back after a guest shutdown", "vendor-reset", "[VR]" },
 	{ 0x1002, 0x744c, 0x744c, "AMD Navi 31 (RX 7900)",
 	  "reported to fail to come back after a guest shutdown", NULL, "[L]" },
 	{ 0x1002, 0x747e, 0x747e, "AMD Navi 32 (RX 7700/7800)",
@@ -44,9 +46,9 @@ static const struct pt_reset_quirk quirks[] = {
 	{ 0x1002, 0x7480, 0x7480, "AMD Navi 33 (RX 7600)",
 	  "reported to fail to come back after a guest shutdown", NULL, "[L]" },
 	{ 0x1002, 0x7550, 0x7551, "AMD Navi 48 (RX 9070)",
-	  "fails to reset between guests; no known fix", NULL, "[L]" },
+	  "fails to reset between guests", NULL, "[L]" },
 	{ 0x1002, 0x7590, 0x7590, "AMD Navi 44 (RX 9060)",
-	  "fails to reset between guests; no known fix", NULL, "[L]" },
+	  "fails to reset between guests", NULL, "[L]" },
 };
 
 const struct pt_reset_quirk *pt_reset_quirk_find(unsigned vendor, unsigned device, unsigned class16)

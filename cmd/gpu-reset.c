@@ -206,7 +206,7 @@ static int reset_one(struct pt_dev *d, struct pt_json *json)
 		before = snaps[i];
 		if ((diff = pt_reset_compare(&before, &after, why, sizeof(why))) && i > 0) {
 			char tmp[1024];
-			snprintf(tmp, sizeof(tmp), "%s: %s", x->name, why);
+			snprintf(tmp, sizeof(tmp), "%s: %.900s", x->name, why);
 			snprintf(why, sizeof(why), "%s", tmp);
 		}
 	}

@@ -40,7 +40,7 @@ int main(void)
 	q = pt_reset_quirk_find(0x1002, 0x67df, 0x0300);
 	ok(q && strstr(q->family, "Polaris 10") && q->remedy && !strcmp(q->remedy, "vendor-reset"), "RX 580: Polaris, vendor-reset");
 	q = pt_reset_quirk_find(0x1002, 0x7550, 0x0300);
-	ok(q && q->remedy == NULL && strstr(q->problem, "no known fix"), "RX 9070: no known fix");
+	ok(q && q->remedy == NULL && strstr(q->family, "Navi 48"), "RX 9070: Navi 48, no known fix (no remedy)");
 	q = pt_reset_quirk_find(0x10de, 0x2206, 0x0300);
 	ok(q && strstr(q->problem, "no FLR"), "GeForce: bus reset only");
 	ok(pt_reset_quirk_find(0x10de, 0x1aef, 0x0403) == NULL, "a GeForce's audio function is not in the table");

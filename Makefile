@@ -17,7 +17,8 @@ WARN       := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) -Icommon -DPT_VERSION='"$(VERSION)"' $(PKG_CFLAGS) $(EXTRA_CFLAGS)
-ALL_LDFLAGS := $(LDFLAGS) $(EXTRA_LDFLAGS)
+# --as-needed: a command links only the libraries it uses (iommu-groups needs no libblkid)
+ALL_LDFLAGS := -Wl,--as-needed $(LDFLAGS) $(EXTRA_LDFLAGS)
 
 # Every cmd/NAME.c is a command; it brings man/NAME.[18] and
 # completions/{bash/NAME,zsh/_NAME} with it. Nothing else to list.

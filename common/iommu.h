@@ -32,7 +32,7 @@ enum pt_verdict pt_verdict_of(const struct pt_member *members, size_t n, size_t 
 
 struct pt_group {
 	int number;
-	char type[24];         /* DMA, DMA-FQ, identity, ...; "" when unknown */
+	char type[12];         /* DMA, DMA-FQ, identity, blocked, unmanaged; "" when unknown */
 	bool type_garbled;     /* the type file held something unexpected */
 	struct pt_dev **devs;  /* sorted by address */
 	size_t ndevs;

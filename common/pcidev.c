@@ -269,8 +269,17 @@ static void read_slots(struct pt_host *h)
 		snprintf(full, sizeof(full), "%s.0", addr);
 		if (pt_bdf_parse(full, &b) != NULL)
 			continue;
-		for (size_t k = 0; k < h->ndevs; k++)
-			if (pt_bdf_same_slot(&h->devs[k].bdf, &b) && !h->devs[k].phys_slot)
+		/* devices are sorted: the slot's function 0 or the first after it */
+		size_t lo = 0, hi = h->ndevs;
+		while (lo < hi) {
+			size_t mid = (lo + hi) / 2;
+			if (pt_bdf_cmp(&h->devs[mid].bdf, &b) < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (size_t k = lo; k < h->ndevs && pt_bdf_same_slot(&h->devs[k].bdf, &b); k++)
+			if (!h->devs[k].phys_slot)
 				h->devs[k].phys_slot = intern(h, names[i]);
 	}
 	if (n > 0)

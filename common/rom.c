@@ -82,8 +82,10 @@ static __attribute__((format(printf, 3, 4))) void image_problem(struct pt_rom *r
 	rom_problem(r, where);
 }
 
-/* An image header that stands up on its own: signature, PCIR in the data
- * and inside the image, a length that is not zero and fits. */
+/* What makes 55 aa the start of an image rather than two bytes that happen
+ * to be 55 aa: a PCIR pointer to "PCIR" within the data, inside an image
+ * length that is not zero. The image may still run past the end: a header
+ * in front of a truncated ROM is still a header, and the walk says so. */
 static bool image_header_ok(const uint8_t *buf, size_t len, size_t off)
 {
 	size_t avail, p, ilen;
@@ -95,7 +97,7 @@ static bool image_header_ok(const uint8_t *buf, size_t len, size_t off)
 	if (p + PCIR_SIZE_V0 > avail || memcmp(buf + off + p, "PCIR", 4) != 0)
 		return false;
 	ilen = (size_t)le16(buf + off + p + PCIR_IMAGE_LEN) * UNIT;
-	return ilen != 0 && ilen <= avail && p + PCIR_SIZE_V0 <= ilen;
+	return ilen != 0 && p + PCIR_SIZE_V0 <= ilen;
 }
 
 bool pt_rom_find_start(const uint8_t *buf, size_t len, size_t *start)
@@ -216,6 +218,11 @@ static bool parse_image(const uint8_t *buf, size_t len, size_t off, struct pt_ro
 		return false;
 	}
 	im->pcir_offset = le16(img + HDR_PCIR_PTR);
+	if (im->pcir_offset == 0) {
+		/* SeaBIOS' vgabios-isavga.bin and vgabios-ramfb.bin look so. */
+		image_problem(r, i, "no PCI data structure (pointer 0): an ISA or non-PCI option ROM");
+		return false;
+	}
 	if ((size_t)im->pcir_offset + PCIR_SIZE_V0 > avail) {
 		image_problem(r, i, "PCI data structure pointer 0x%x out of range (0x%zx bytes left)",
 			      im->pcir_offset, avail);

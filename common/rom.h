@@ -90,7 +90,7 @@ struct pt_rom {
 	size_t nimages;
 	size_t leading_garbage;    /* bytes before the first image (a tool's header) */
 	size_t used_length;        /* end of the last image whose extent is sound */
-	bool image_after_last;     /* a valid image header follows the last image */
+	bool image_after_last;     /* an image header follows the last image */
 	enum pt_rom_verdict verdict;
 	char problem[PT_ROM_PROBLEM_LEN]; /* the first problem, with where; or "" */
 };
@@ -101,8 +101,9 @@ struct pt_rom {
  * BARs are padded); used_length says where the images end. */
 enum pt_rom_verdict pt_rom_parse(const uint8_t *buf, size_t len, struct pt_rom *out);
 
-/* The first offset where 55 aa begins an image whose PCIR is present and whose
- * length fits in buf. False when there is none. */
+/* The first offset where 55 aa begins an image: its PCIR pointer leads to
+ * "PCIR" within buf and inside a non-zero image length (the image itself may
+ * run past the end). False when there is none. */
 bool pt_rom_find_start(const uint8_t *buf, size_t len, size_t *start);
 
 /* The slice [*start, *end) to keep: leading data stripped (only when buf does

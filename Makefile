@@ -33,7 +33,7 @@ MANPAGES   := $(wildcard man/*.[18])
 
 PROVE      := prove --norc
 
-.PHONY: all units faults install uninstall check check-unit check-cli check-asan check-vm \
+.PHONY: all units faults install uninstall check check-unit check-cli check-asan check-fuzz check-vm \
         bench demo demo-host deps lint clean golden-update
 
 all: $(BINS)
@@ -66,7 +66,12 @@ check: deps
 	$(MAKE) BUILDDIR=$(ASANDIR) CFLAGS="-O1 -g" \
 	    EXTRA_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -DPT_TEST_FAULTS" \
 	    EXTRA_LDFLAGS="-fsanitize=address,undefined" all units
-	$(MAKE) check-unit check-cli check-asan check-vm
+	$(MAKE) check-unit check-cli check-asan check-fuzz check-vm
+
+# Parsers of untrusted bytes under libFuzzer with ASan and UBSan, for a
+# bounded time, seeded with real ROMs (tests/fuzz/README).
+check-fuzz:
+	tests/fuzz/run $${FUZZ_SECONDS:-60}
 
 check-unit: all units
 	$(PROVE) --exec '' $(UNIT_BINS)

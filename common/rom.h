@@ -2,14 +2,16 @@
  * buffer. Pure: no I/O, no allocation; never reads outside [buf, buf+len).
  *
  * Layouts (little-endian):
- *   ROM header   PCI Firmware Specification 3.0 §5.1.1; x86 extension (size
- *                byte, entry point) PCI Local Bus 2.2 §6.3.3.1; EFI header
- *                UEFI Specification "PCI Option ROMs" (§13.4.2 in 2.1,
- *                §14.4.2 in later 2.x; EFI 1.10 Table 12-17).
+ *   ROM header   PCI Firmware Specification 3.0 §5.1 (55 aa, PCIR pointer at
+ *                0x18); x86 extension (size byte at 2, entry at 3) PCI Local
+ *                Bus 2.2 §6.3.3.1; EFI header at 2..0x17: UEFI Specification
+ *                "PCI Option ROMs" (§13.4.2 in 2.1, §14.4.2 in later 2.x;
+ *                EFI 1.10 Table 12-17).
  *   PCIR         PCI Firmware Specification 3.0 §5.1.2 (revision 3 adds the
  *                device list, max runtime length, CLP and config pointers).
- * edk2's MdePkg/Include/IndustryStandard/Pci22.h and Pci30.h spell the same
- * structures in C. */
+ * edk2's MdePkg/Include/IndustryStandard/Pci22.h (EFI_PCI_EXPANSION_ROM_HEADER,
+ * citing the UEFI section) and Pci30.h (PCI_3_0_DATA_STRUCTURE, citing §5.1.2)
+ * spell the same structures in C. */
 #ifndef PT_ROM_H
 #define PT_ROM_H
 
@@ -74,8 +76,9 @@ struct pt_rom_image {
 	unsigned config_utility_offset, dmtf_clp_offset;
 	/* Code type 0: size byte at 2; code type 3: 16-bit size at 2 (bytes). */
 	size_t init_size;
-	/* x86: the sum of the init_size bytes, which must be 0 (PCI 2.2
-	 * §6.3.3.1.2; SeaBIOS is_valid_rom() checks the same span). */
+	/* x86: the sum of the init_size bytes, which must be 0 (the PCI 2.2
+	 * POST rule for the initialization code copied to RAM; SeaBIOS'
+	 * is_valid_rom() in src/optionroms.c checks the same span). */
 	bool has_checksum, checksum_ok;
 	unsigned checksum;
 	/* Code type 3: */
@@ -98,7 +101,8 @@ struct pt_rom {
 /* Walk every image. When buf does not start with 55 aa, the first valid image
  * is searched for (pt_rom_find_start) and what precedes it is leading garbage,
  * which makes the ROM damaged. Data after the last image is not damage (ROM
- * BARs are padded); used_length says where the images end. */
+ * BARs are padded); used_length says where the images end. Returns (and sets)
+ * out->verdict. */
 enum pt_rom_verdict pt_rom_parse(const uint8_t *buf, size_t len, struct pt_rom *out);
 
 /* The first offset where 55 aa begins an image: its PCIR pointer leads to
@@ -109,8 +113,8 @@ bool pt_rom_find_start(const uint8_t *buf, size_t len, size_t *start);
 /* The slice [*start, *end) to keep: leading data stripped (only when buf does
  * not start with 55 aa), trailing data cut after the last image. Returns 0
  * when that slice parses valid, with *out describing it (offsets relative to
- * *start); -1 otherwise, out->problem saying why: nothing is fixed that cannot
- * then be validated. */
+ * *start); -1 otherwise, out->problem saying why and *start, *end untouched:
+ * nothing is fixed that cannot then be validated. */
 int pt_rom_fix(const uint8_t *buf, size_t len, size_t *start, size_t *end, struct pt_rom *out);
 
 /* "x86 PC-AT BIOS", "Open Firmware", "HP PA-RISC", "EFI", "reserved". */

@@ -387,8 +387,24 @@ const char *pt_dev_device_name(const struct pt_host *h, const struct pt_dev *d, 
 
 const char *pt_dev_class_name(const struct pt_host *h, const struct pt_dev *d, char *buf, size_t len)
 {
-	return pci_lookup_name(h->pacc, buf, (int)len, PCI_LOOKUP_CLASS | PCI_LOOKUP_NO_NUMBERS,
-			       d->class);
+	char *name = pci_lookup_name(h->pacc, buf, (int)len, PCI_LOOKUP_CLASS | PCI_LOOKUP_NO_NUMBERS,
+				     d->class);
+	char num[16];
+	size_t nl, l;
+
+	/* For an unknown subclass libpci names the base class and appends the
+	 * number itself ("Unclassified device [00ff]", lib/names.c); the
+	 * number is a field of its own here. */
+	snprintf(num, sizeof(num), " [%04x]", d->class);
+	nl = strlen(num);
+	if (name && (l = strlen(name)) > nl && strcmp(name + l - nl, num) == 0) {
+		if (name != buf) {
+			snprintf(buf, len, "%s", name);
+			name = buf;
+		}
+		name[l - nl] = '\0';
+	}
+	return name;
 }
 
 bool pt_dev_is_bridge(const struct pt_dev *d)

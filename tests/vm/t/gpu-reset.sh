@@ -61,5 +61,24 @@ out=$(gpu-reset "$nic" 2>&1); rc=$?
 is "$rc" 0 "once it is closed, the reset goes ahead (on vfio-pci)"
 vfio-bind --unbind "$nic" >/dev/null
 is "$(pci_driver "$nic")" e1000e "the NIC is back on e1000e"
+
+# --slot: a secondary bus reset below the root port, both functions together
+card=$(pci_find 1af4:1044 | head -n 1)
+if [ -n "$card" ]; then
+	fn1=${card%.0}.1
+	info=$(gpu-reset --info -J "$card")
+	port=$(basename "$(readlink -f "/sys/bus/pci/devices/$card/..")")
+	is "$(echo "$info" | jq -r '.devices[0].bus_reset_bridge')" "$port" "$card: its bus reset goes through root port $port"
+	is "$(echo "$info" | jq -r '.devices[0].bus_reset_also[0].bdf')" "$fn1" "the bus reset also takes $fn1"
+	bar=$(od -An -tx4 -j16 -N4 "/sys/bus/pci/devices/$card/config")
+	out=$(gpu-reset --slot "$card" 2>&1); rc=$?
+	is "$rc" 0 "--slot resets the card"
+	case "$out" in "$card reset (slot) in "*" ms; it answers with the same IDs, BARs and command register") pass "and both functions answer as before" ;; *) fail "--slot message"; diag "$out" ;; esac
+	is "$(od -An -tx4 -j16 -N4 "/sys/bus/pci/devices/$card/config")" "$bar" "BAR0 restored"
+	bc=$(od -An -tx2 -j62 -N2 "/sys/bus/pci/devices/$port/config" | tr -d ' ')
+	is "$(( 0x$bc & 0x40 ))" 0 "the bus is out of reset (Bridge Control bit 6 clear)"
+else
+	fail "a two-function card behind a root port"
+fi
 trap - EXIT
 done_testing

@@ -1,0 +1,131 @@
+#include "romdump.h"
+#include "msg.h"
+#include "sysfs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* The enable file, for the signal handler: open, write "0", exit. */
+static char rom_path[PATH_MAX];
+static volatile sig_atomic_t rom_enabled;
+
+static void disable_now(void)
+{
+	int fd = open(rom_path, O_WRONLY);
+
+	if (fd >= 0) {
+		if (write(fd, "0", 1) < 0) {
+			/* nothing more can be done from here */
+		}
+		close(fd);
+	}
+	rom_enabled = 0;
+}
+
+static void on_signal(int sig)
+{
+	if (rom_enabled)
+		disable_now();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void rom_resource(const struct pt_dev *d, struct pt_rom_read *out)
+{
+	char *s = NULL, *p;
+	int line = 0;
+
+	if (pt_read_file(&s, 1 << 16, "/sys/bus/pci/devices/%s/resource", d->name) < 0)
+		return;
+	for (p = s; p && *p; line++) {
+		unsigned long long a, b, flags;
+
+		if (line == 6 && sscanf(p, "%llx %llx %llx", &a, &b, &flags) == 3) {
+			out->rom_start = a;
+			out->rom_size = b > a ? b - a + 1 : 0;
+			/* IORESOURCE_ROM_SHADOW: arch/x86/pci/fixup.c pci_fixup_video */
+			out->shadow = a == 0xc0000;
+		}
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	free(s);
+}
+
+static void diagnose(const struct pt_dev *d, int e, char *err, size_t errlen)
+{
+	char state[32] = "";
+
+	pt_read_text(state, sizeof(state), "/sys/bus/pci/devices/%s/power_state", d->name);
+	if (strncmp(state, "D3", 2) == 0)
+		snprintf(err, errlen, "%s: reading its ROM: %s: the device is asleep (%s); wake it "
+			 "(echo on > /sys/bus/pci/devices/%s/power/control) and dump again", d->name,
+			 strerror(e), state, d->name);
+	else if (d->driver && strcmp(d->driver, "vfio-pci") != 0)
+		snprintf(err, errlen, "%s: reading its ROM: %s: its driver %s may have hidden the ROM when "
+			 "it initialised the card; vfio-bind it (or dump from a secondary slot) and dump "
+			 "again", d->name, strerror(e), d->driver);
+	else
+		snprintf(err, errlen, "%s: reading its ROM: %s: the card does not answer on its ROM BAR; "
+			 "if it is the boot GPU, dump it from a secondary slot", d->name, strerror(e));
+}
+
+int pt_rom_read_device(const struct pt_dev *d, struct pt_rom_read *out, char *err, size_t errlen)
+{
+	struct sigaction sa, old_int, old_term;
+	long n;
+	int rc, e = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (!pt_exists("/sys/bus/pci/devices/%s/rom", d->name)) {
+		snprintf(err, errlen, "%s has no option ROM (no ROM BAR, no rom attribute)", d->name);
+		return -ENOENT;
+	}
+	rom_resource(d, out);
+	if ((rc = pt_path(rom_path, sizeof(rom_path), "/sys/bus/pci/devices/%s/rom", d->name)) < 0)
+		return rc;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	if ((rc = pt_write_attr("1", "/sys/bus/pci/devices/%s/rom", d->name)) < 0) {
+		snprintf(err, errlen, "%s: enabling its ROM: %s", d->name, strerror(-rc));
+		goto out;
+	}
+	rom_enabled = 1;
+	if (pt_dry_run) {
+		rc = 0;
+	} else {
+		n = pt_read_file((char **)&out->data, 64 << 20, "/sys/bus/pci/devices/%s/rom", d->name);
+		if (n < 0) {
+			e = (int)-n;
+			diagnose(d, e, err, errlen);
+			rc = (int)n;
+		} else if (n == 0) {
+			snprintf(err, errlen, "%s: its ROM reads empty", d->name);
+			free(out->data);
+			out->data = NULL;
+			rc = -ENODATA;
+		} else {
+			out->len = (size_t)n;
+			rc = 0;
+		}
+	}
+	/* always disabled again, whatever happened */
+	if (pt_write_attr("0", "/sys/bus/pci/devices/%s/rom", d->name) < 0 && rc == 0) {
+		snprintf(err, errlen, "%s: disabling its ROM again failed", d->name);
+		rc = -EIO;
+	}
+	rom_enabled = 0;
+out:
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	return rc;
+}

@@ -191,14 +191,15 @@ static void print_info(const char *what, const struct pt_rom *rom, size_t len, c
 		       im->pcir_revision, im->last ? ", last" : "");
 		if (im->has_checksum)
 			printf(", checksum %s", im->checksum_ok ? "ok" : "BAD");
-		if (im->code_type == PT_ROM_CODE_EFI)
+		if (im->code_type == PT_ROM_CODE_EFI && im->efi_signature_ok)
 			printf(", EFI %s for %s%s", pt_rom_efi_subsystem_name(im->efi_subsystem),
 			       pt_rom_efi_machine_name(im->efi_machine), im->efi_compression ? ", compressed" : "");
 		if (im->ndevice_ids)
 			printf(", device list of %u", im->ndevice_ids);
 		printf("%s%s\n", im->problem[0] ? ": " : "", im->problem);
 	}
-	if (rom->used_length && rom->used_length < len)
+	if (rom->nimages && rom->used_length < len &&
+	    rom->img[rom->nimages - 1].offset + rom->img[rom->nimages - 1].length == rom->used_length)
 		printf("  %zu bytes after the last image (padding or garbage; --fix cuts them)\n",
 		       len - rom->used_length);
 	if (d)

@@ -202,7 +202,7 @@ static void print_info(const char *what, const struct pt_rom *rom, size_t len, c
 	    rom->img[rom->nimages - 1].offset + rom->img[rom->nimages - 1].length == rom->used_length)
 		printf("  %zu bytes after the last image (padding or garbage; --fix cuts them)\n",
 		       len - rom->used_length);
-	if (d)
+	if (d && rom->nimages)
 		printf("  IDs: %s %s (%04x:%04x)\n", match ? "match" : "DO NOT match", d->name, d->vendor, d->device);
 	printf("  verdict: %s%s%s\n", pt_rom_verdict_name(rom->verdict), rom->problem[0] ? ": " : "",
 	       rom->problem);
@@ -222,6 +222,7 @@ int main(int argc, const char **argv)
 	char err[1024];
 	int rc;
 
+	pt_man_section = "1";
 	args = pt_options_parse(argc, argv, options, "DEVICE -o FILE | --info FILE|DEVICE | --fix IN -o OUT",
 				"Read a PCI device's option ROM safely (enabled only while it is read,\n"
 				"disabled again on every path), parse and validate every image in a ROM,\n"

@@ -95,11 +95,16 @@ int pt_rom_read_device(const struct pt_dev *d, struct pt_rom_read *out, char *er
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
+	/* set before the write: a signal in between still disables it */
+	rom_enabled = !pt_dry_run;
 	if ((rc = pt_write_attr("1", "/sys/bus/pci/devices/%s/rom", d->name)) < 0) {
 		snprintf(err, errlen, "%s: enabling its ROM: %s", d->name, strerror(-rc));
+		if (rc == -ENOENT)
+			rc = -EIO; /* the attribute was there a moment ago: a failure, not "no ROM" */
+		pt_write_attr("0", "/sys/bus/pci/devices/%s/rom", d->name);
+		rom_enabled = 0;
 		goto out;
 	}
-	rom_enabled = 1;
 	if (pt_dry_run) {
 		rc = 0;
 	} else {

@@ -43,11 +43,6 @@ struct pt_host {
 	size_t nstrings;
 };
 
-/* What to read besides IDs and class. */
-enum {
-	PT_SCAN_NAMES = 1,        /* prepare pci.ids lookups */
-};
-
 /* Scan every PCI device below the sysroot. libpci's fatal errors (an
  * unreadable /sys/bus/pci) end the program with one line and exit 1.
  * Names come from pci.ids (PASSTHRU_PCI_IDS overrides the file and turns

@@ -141,7 +141,6 @@ int pt_vfio_plan(const struct pt_host *h, struct pt_group *groups, size_t ng,
 
 		b->dev = set[i];
 		b->group = set[i]->group;
-		b->requested = in_list(req, nreq, set[i]);
 		snprintf(b->before, sizeof(b->before), "%s", set[i]->driver ? set[i]->driver : "");
 	}
 	*n = ns;

@@ -19,7 +19,6 @@ struct pt_bind {
 	int group;
 	char before[64];   /* driver before the change, "" for none */
 	char after[64];    /* driver after it */
-	bool requested;    /* named by the user (not only widened to by --group) */
 	bool changed;      /* a write was made: rollback must undo it */
 	bool unchanged;    /* already where it was asked to be */
 };

@@ -18,6 +18,15 @@ static char sysroot[PATH_MAX];
 bool pt_dry_run;
 FILE *pt_dry_run_out;
 
+void pt_dry_run_print(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfprintf(pt_dry_run_out ? pt_dry_run_out : stdout, fmt, ap);
+	va_end(ap);
+}
+
 int pt_sysroot_set(const char *dir)
 {
 	struct stat st;
@@ -293,17 +302,11 @@ static int fault_due(void)
 
 int pt_write_attr(const char *value, const char *fmt, ...)
 {
-	char path[PATH_MAX];
-	va_list ap;
-	int rc, fd;
+	ROOT_PATH(path, fmt);
 	size_t len = strlen(value);
 	ssize_t n;
+	int rc, fd;
 
-	va_start(ap, fmt);
-	rc = vpath(path, sizeof(path), fmt, ap);
-	va_end(ap);
-	if (rc < 0)
-		return rc;
 	if (pt_dry_run || pt_verbose) {
 		/* one line per write: a newline in the value (clearing an attribute) shows as \n */
 		char shown[256];
@@ -319,7 +322,7 @@ int pt_write_attr(const char *value, const char *fmt, ...)
 		}
 		shown[o] = '\0';
 		if (pt_dry_run) {
-			fprintf(pt_dry_run_out ? pt_dry_run_out : stdout, "write %s %s\n",
+			pt_dry_run_print("write %s %s\n",
 				path + strlen(sysroot), shown);
 			return 0;
 		}
@@ -359,18 +362,13 @@ static int make_parents(char *path)
 
 int pt_put_file(const char *content, const char *fmt, ...)
 {
-	char path[PATH_MAX], tmp[PATH_MAX + 8];
-	va_list ap;
-	int rc, fd;
+	ROOT_PATH(path, fmt);
+	char tmp[PATH_MAX + 8];
 	size_t len = strlen(content);
+	int rc, fd;
 
-	va_start(ap, fmt);
-	rc = vpath(path, sizeof(path), fmt, ap);
-	va_end(ap);
-	if (rc < 0)
-		return rc;
 	if (pt_dry_run) {
-		fprintf(pt_dry_run_out ? pt_dry_run_out : stdout, "create %s %s\n", path + strlen(sysroot), content);
+		pt_dry_run_print("create %s %s\n", path + strlen(sysroot), content);
 		return 0;
 	}
 	pt_debug("create %s %s", path, content);
@@ -397,19 +395,12 @@ int pt_put_file(const char *content, const char *fmt, ...)
 
 int pt_remove_file(const char *fmt, ...)
 {
-	char path[PATH_MAX];
-	va_list ap;
-	int rc;
+	ROOT_PATH(path, fmt);
 
-	va_start(ap, fmt);
-	rc = vpath(path, sizeof(path), fmt, ap);
-	va_end(ap);
-	if (rc < 0)
-		return rc;
 	if (access(path, F_OK) < 0)
 		return 0;
 	if (pt_dry_run) {
-		fprintf(pt_dry_run_out ? pt_dry_run_out : stdout, "remove %s\n", path + strlen(sysroot));
+		pt_dry_run_print("remove %s\n", path + strlen(sysroot));
 		return 0;
 	}
 	pt_debug("remove %s", path);
@@ -466,7 +457,7 @@ int pt_write_config(const char *bdf, unsigned offset, const void *data, size_t l
 	for (size_t i = 0, o = 0; i < len && i < 16; i++)
 		o += (size_t)snprintf(hex + o, sizeof(hex) - o, "%s%02x", i ? " " : "", b[i]);
 	if (pt_dry_run) {
-		fprintf(pt_dry_run_out ? pt_dry_run_out : stdout, "write %s@%#x %s\n",
+		pt_dry_run_print("write %s@%#x %s\n",
 			path + strlen(sysroot), offset, hex);
 		return 0;
 	}

@@ -47,6 +47,8 @@ void pt_free_names(char **names, int n);
 extern bool pt_dry_run;
 /* Where dry-run lines go: stdout, or stderr when stdout carries JSON. */
 extern FILE *pt_dry_run_out;
+/* Print a dry-run line ("write PATH VALUE") where dry-run lines go. */
+void pt_dry_run_print(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int pt_write_attr(const char *value, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Write len bytes of a device's config space at offset (through its sysfs

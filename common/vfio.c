@@ -185,7 +185,7 @@ static int ensure_vfio(char *err, size_t errlen)
 		if (st == PT_MOD_LOADED || st == PT_MOD_BUILTIN)
 			continue;
 		if (pt_dry_run) {
-			fprintf(pt_dry_run_out ? pt_dry_run_out : stdout, "load module %s\n", mods[i]);
+			pt_dry_run_print("load module %s\n", mods[i]);
 			continue;
 		}
 		if (!pt_sysroot_live()) {

@@ -14,9 +14,12 @@ PKGS       := libpci libkmod blkid popt
 CC         ?= cc
 CFLAGS     ?= -O2 -g
 WARN       := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) -Icommon -DPT_VERSION='"$(VERSION)"' $(PKG_CFLAGS) $(EXTRA_CFLAGS)
+# Asked of pkg-config when a recipe first needs them, not when make parses
+# this file: `make check` and `make demo` install the packages (deps) first.
+pkgconfig  = $(or $(shell pkg-config $1 $(PKGS) 2>/dev/null),$(error pkg-config does not know $(PKGS): run 'make deps' (or: apt-get install pkg-config libpci-dev libkmod-dev libblkid-dev libpopt-dev)))
+PKG_CFLAGS = $(eval PKG_CFLAGS := $$(call pkgconfig,--cflags))$(PKG_CFLAGS)
+PKG_LIBS   = $(eval PKG_LIBS := $$(call pkgconfig,--libs))$(PKG_LIBS)
+ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) -Icommon -DPT_VERSION='"$(VERSION)"' $(PKG_CFLAGS) $(EXTRA_CFLAGS)
 # --as-needed: a command links only the libraries it uses (iommu-groups needs no libblkid)
 ALL_LDFLAGS := -Wl,--as-needed $(LDFLAGS) $(EXTRA_LDFLAGS)
 
@@ -97,15 +100,20 @@ check-vm: faults
 golden-update: all
 	BUILDDIR=$(BUILDDIR) UPDATE=1 tests/cli/golden.t >/dev/null
 
-bench: deps all
+# Each target that installs packages first builds in a new make, so the
+# build never starts before deps has finished (with -j too).
+bench: deps
+	$(MAKE) all
 	tests/bench/run $(BUILDDIR)/iommu-groups
 
 # The tour: the pipeline inside a VM with a real IOMMU (tests/vm/demo).
-demo: deps all
+demo: deps
+	$(MAKE) all
 	VM_CACHE=$${VM_CACHE:-$(BUILDDIR)/vm} tests/vm/demo $(BUILDDIR)
 
 # iommu-groups on this host, or on a recorded host when it has no IOMMU.
-demo-host: deps all
+demo-host: deps
+	$(MAKE) all
 	tests/demo $(BUILDDIR)
 
 # Installs what the build and the tests need (as root), or prints the

@@ -1,6 +1,7 @@
 /* gpu-reset: which resets a device has, what they take with them; do one
  * and prove the device came back. */
 #include "devargs.h"
+#include "hostuse.h"
 #include "msg.h"
 #include "options.h"
 #include "output.h"
@@ -135,62 +136,101 @@ static int hit_others(const struct pt_reset_info *ri, bool slot, const char *met
 	return (int)n;
 }
 
-static int reset_one(struct pt_dev *d, struct pt_json *json)
+/* Everything a reset of d takes along: the device, with a bus reset every
+ * function below the bridge, and the VFs of each PF among them. */
+static size_t reset_scope(const struct pt_dev *d, const struct pt_reset_info *ri, bool bus,
+			  const struct pt_dev **out, size_t max)
 {
-	struct pt_reset_info ri;
-	struct pt_reset_snapshot before, after;
-	char err[1024] = "", why[1024];
-	const char *diff;
-	long usec = 0;
-	int rc;
+	size_t n = 0;
 
-	pt_reset_inspect(&host, d, &ri);
-	if (ri.gone && !opt_slot)
+	out[n++] = d;
+	for (size_t i = 0; bus && i < ri->nbelow && n < max; i++)
+		out[n++] = ri->below[i];
+	for (size_t i = 0, m = n; i < m; i++)
+		for (size_t k = 0; k < host.ndevs && n < max; k++) {
+			char link[PT_BDF_LEN + 8];
+			const struct pt_dev *vf = &host.devs[k];
+
+			if (pt_read_link_name(link, sizeof(link), "/sys/bus/pci/devices/%s/physfn", vf->name) > 0 &&
+			    strcmp(link, out[i]->name) == 0)
+				out[n++] = vf;
+		}
+	return n;
+}
+
+/* Every refusal, before anything is reset: the device itself, what the
+ * reset takes along, the host's use of any of it, a running VM. */
+static void check_reset(const struct pt_dev *d, const struct pt_reset_info *ri)
+{
+	char why[2048];
+	bool bus = opt_slot || (opt_method && strcmp(opt_method, "bus") == 0);
+	const struct pt_dev *scope[128];
+	size_t ns;
+
+	if (ri->gone && !opt_slot)
 		pt_die(PT_EXIT_FAIL, "%s: config space reads all ones; the device is gone (a --slot bus "
 		       "reset may bring it back)", d->name);
-	if (opt_method && !ri.has_reset_method)
+	if (opt_method && !ri->has_reset_method)
 		pt_die(PT_EXIT_UNSUPPORTED, "%s: this kernel cannot choose a reset method (reset_method "
 		       "came with Linux 5.15); try without --method", d->name);
-	if (opt_method && !pt_reset_offers(&ri, opt_method))
+	if (opt_method && !pt_reset_offers(ri, opt_method))
 		pt_die(PT_EXIT_UNSUPPORTED, "%s does not offer %s reset (the kernel offers: %s)", d->name,
-		       opt_method, ri.methods[0] ? ri.methods : "none");
-	if (!opt_slot && !opt_method && ri.has_reset_method && !ri.methods[0])
+		       opt_method, ri->methods[0] ? ri->methods : "none");
+	if (!opt_slot && !opt_method && ri->has_reset_method && !ri->methods[0])
 		pt_die(PT_EXIT_UNSUPPORTED, "%s has no reset method%s", d->name,
-		       ri.bridge ? "; --slot resets it with its slot below its port" : "");
-	if (!opt_slot && !ri.has_reset_method && !ri.has_reset)
+		       ri->bridge ? "; --slot resets it with its slot below its port" : "");
+	if (!opt_slot && !ri->has_reset_method && !ri->has_reset)
 		pt_die(PT_EXIT_UNSUPPORTED, "%s cannot be reset by the kernel (no reset attribute)", d->name);
-	if (opt_slot && !ri.bridge)
+	if (opt_slot && !ri->bridge)
 		pt_die(PT_EXIT_UNSUPPORTED, "%s is on a root bus: there is no bridge to reset it with --slot", d->name);
-	if (opt_slot && !ri.below_same_slot && !opt_force)
+	if (opt_slot && !ri->below_same_slot && !opt_force)
 		pt_die(PT_EXIT_REFUSED, "a bus reset below %s also resets devices outside this slot; --force "
-		       "resets them too", ri.bridge->name);
+		       "resets them too", ri->bridge->name);
 	if (opt_slot && d->driver && strcmp(d->driver, "vfio-pci") != 0 && strcmp(d->driver, "pci-stub") != 0 &&
 	    !opt_force)
 		pt_die(PT_EXIT_REFUSED, "%s is on %s, which would not know its device was reset under it; "
 		       "vfio-bind it first, or --force", d->name, d->driver);
-	if (hit_others(&ri, opt_slot, opt_method, why, sizeof(why)) && !opt_force)
+	if (hit_others(ri, opt_slot, opt_method, why, sizeof(why)) && !opt_force)
 		pt_die(PT_EXIT_REFUSED, "this reset would also hit %s, still on host drivers; --force resets "
 		       "them anyway", why);
-	/* a running VM: the device's own group, and with a bus reset every group below the bridge */
-	for (size_t i = 0; i <= (opt_slot || (opt_method && !strcmp(opt_method, "bus")) ? ri.nbelow : 0); i++) {
-		const struct pt_dev *x = i == 0 ? d : ri.below[i - 1];
+	ns = reset_scope(d, ri, bus, scope, 128);
+	for (size_t i = 0; i < ns; i++) {
+		const struct pt_dev *x = scope[i];
 
-		if (x->group >= 0 && pt_vfio_group_users(x->group, why, sizeof(why)) > 0 && !opt_force)
-			pt_die(PT_EXIT_REFUSED, "/dev/vfio/%d is open by %s: a running VM owns %s; --force "
-			       "resets it anyway", x->group, why, x->name);
+		if (pt_dev_host_use(&host, x, PT_OP_RESET, why, sizeof(why)) != PT_USE_NONE) {
+			if (!opt_force)
+				pt_die(PT_EXIT_REFUSED, "%s%s; --force resets it anyway", x == d ? "" : "the reset "
+				       "takes this along: ", why);
+			pt_warn("warning: %s (--force given)", why);
+		}
+		if (pt_dev_vm_users(x, why, sizeof(why)) > 0 && !opt_force)
+			pt_die(PT_EXIT_REFUSED, "%s is held by a running VM: %s; --force resets it anyway", x->name, why);
 	}
+}
 
-	size_t nv = opt_slot ? ri.nbelow + 1 : 1;
+/* Reset one device that check_reset() passed. Returns 0, or an exit code
+ * with the reason in err. */
+static int reset_one(struct pt_dev *d, const struct pt_reset_info *ri, struct pt_json *json, char *err,
+		     size_t errlen)
+{
+	struct pt_reset_snapshot before, after;
+	char why[1024];
+	const char *diff;
+	long usec = 0;
+	int rc;
+	size_t nv = opt_slot ? ri->nbelow + 1 : 1;
 	struct pt_reset_snapshot *snaps = pt_xcalloc(nv, sizeof(*snaps));
 
 	for (size_t i = 0; i < nv; i++)
-		pt_reset_snapshot(i == 0 ? d : ri.below[i - 1], &snaps[i]);
+		pt_reset_snapshot(i == 0 ? d : ri->below[i - 1], &snaps[i]);
 	if (opt_slot)
-		rc = pt_reset_slot(&host, d, &ri, &usec, err, sizeof(err));
+		rc = pt_reset_slot(&host, d, ri, &usec, err, errlen);
 	else
-		rc = pt_reset_kernel(d, &ri, opt_method, &usec, err, sizeof(err));
-	if (rc < 0)
-		pt_die(rc == -ENOTTY || rc == -EOPNOTSUPP ? PT_EXIT_UNSUPPORTED : PT_EXIT_FAIL, "%s", err);
+		rc = pt_reset_kernel(d, ri, opt_method, &usec, err, errlen);
+	if (rc < 0) {
+		free(snaps);
+		return rc == -ENOTTY || rc == -EOPNOTSUPP ? PT_EXIT_UNSUPPORTED : PT_EXIT_FAIL;
+	}
 	if (pt_dry_run) {
 		free(snaps);
 		return PT_EXIT_OK;
@@ -198,7 +238,7 @@ static int reset_one(struct pt_dev *d, struct pt_json *json)
 	/* every function a reset touched must answer as before */
 	diff = NULL;
 	for (size_t i = 0; i < nv && !diff; i++) {
-		const struct pt_dev *x = i == 0 ? d : ri.below[i - 1];
+		const struct pt_dev *x = i == 0 ? d : ri->below[i - 1];
 
 		pt_reset_snapshot(x, &after);
 		before = snaps[i];
@@ -223,12 +263,8 @@ static int reset_one(struct pt_dev *d, struct pt_json *json)
 		       usec / 1000, usec % 1000);
 	}
 	if (diff) {
-		if (json) {
-			pt_json_array_close(json);
-			pt_json_object_close(json);
-			pt_json_finish(json);
-		}
-		pt_die(PT_EXIT_FAIL, "%s did not come back as it was: %s", d->name, diff);
+		snprintf(err, errlen, "%s did not come back as it was: %s", d->name, diff);
+		return PT_EXIT_FAIL;
 	}
 	return PT_EXIT_OK;
 }
@@ -236,7 +272,7 @@ static int reset_one(struct pt_dev *d, struct pt_json *json)
 int main(int argc, const char **argv)
 {
 	size_t n = 0;
-	char err[512];
+	char err[1024];
 	int rc;
 	const char **args;
 
@@ -290,6 +326,13 @@ int main(int argc, const char **argv)
 
 	long holder = 0;
 	struct pt_json j;
+	struct pt_reset_info *infos = pt_xcalloc(n, sizeof(*infos));
+
+	/* every device and everything its reset takes along is checked before the first reset */
+	for (size_t i = 0; i < n; i++) {
+		pt_reset_inspect(&host, devs[i], &infos[i]);
+		check_reset(devs[i], &infos[i]);
+	}
 
 	rc = pt_lock_host(10, &holder);
 	if (rc == -EWOULDBLOCK)
@@ -301,12 +344,16 @@ int main(int argc, const char **argv)
 		pt_json_object_open(&j, NULL);
 		pt_json_array_open(&j, "resets");
 	}
-	for (size_t i = 0; i < n; i++)
-		reset_one(devs[i], pt_opts.json && !pt_dry_run ? &j : NULL);
+	for (size_t i = 0; i < n && rc == PT_EXIT_OK; i++) {
+		rc = reset_one(devs[i], &infos[i], pt_opts.json && !pt_dry_run ? &j : NULL, err, sizeof(err));
+	}
 	if (pt_opts.json && !pt_dry_run) {
 		pt_json_array_close(&j);
 		pt_json_object_close(&j);
 		pt_json_finish(&j);
 	}
+	free(infos);
+	if (rc != PT_EXIT_OK)
+		pt_die(rc, "%s", err);
 	return PT_EXIT_OK;
 }

@@ -316,7 +316,7 @@ static void print_table(const struct pt_host *h, const struct pt_group *groups, 
 			if (!matches(f, groups[g].devs[i]))
 				continue;
 			shown = true;
-			if (groups[g].verdict[i] == PT_VERDICT_SHARED)
+			if (groups[g].verdict[i] == PT_VERDICT_SHARED || groups[g].verdict[i] == PT_VERDICT_PLATFORM)
 				mixed = true;
 		}
 		if (!shown || !mixed)
@@ -327,6 +327,22 @@ static void print_table(const struct pt_host *h, const struct pt_group *groups, 
 				printf("%s %s", k++ ? "," : "", groups[g].devs[i]->name);
 		printf("; VFIO assigns the group whole, so all of them go to one guest or none\n");
 	}
+	/* platform functions and VMD domains: why they are not for a guest */
+	for (size_t g = 0; g < ng; g++)
+		for (size_t i = 0; i < groups[g].ndevs; i++) {
+			const struct pt_dev *d = groups[g].devs[i], *owner;
+
+			if (!matches(f, d))
+				continue;
+			if (groups[g].verdict[i] == PT_VERDICT_PLATFORM)
+				printf("note: %s is a platform function (%s): the host needs it (RTC, TPM, firmware "
+				       "flash, sensors); vfio-bind takes it only with --force\n", d->name,
+				       pt_dev_platform_kind(d));
+			else if ((owner = pt_dev_domain_owner(h, d)) != NULL && !pt_dev_is_bridge(d))
+				printf("note: %s is behind Intel VMD %s: its DMA is the VMD's, so it cannot be "
+				       "assigned; turn VMD off in the firmware setup to assign it\n", d->name,
+				       owner->name);
+		}
 	for (size_t g = 0; g < ng; g++)
 		for (size_t i = 0; i < groups[g].ndevs; i++)
 			if (groups[g].devs[i]->problem && matches(f, groups[g].devs[i]))

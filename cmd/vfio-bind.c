@@ -407,7 +407,7 @@ int main(int argc, const char **argv)
 		(opt_apply || opt_unbind ? PT_PLAN_NO_GROUP_CHECK : 0);
 	if (opt_unbind) {
 		/* giving back needs no safety check, only the group widening */
-		rc = pt_vfio_plan(&host, groups, ng, devs, ndevs, flags | PT_PLAN_NO_SAFETY, &plan, &nplan,
+		rc = pt_vfio_plan(&host, groups, ng, devs, ndevs, flags | PT_PLAN_NO_SAFETY | PT_PLAN_RELEASE, &plan, &nplan,
 				  err, sizeof(err));
 		if (rc == PT_EXIT_REFUSED) /* bridges among the named: nothing of ours */
 			pt_die(rc, "%s", err);

@@ -54,6 +54,16 @@ bool pt_display_holder(const struct pt_dev *d, struct pt_display_holder *out)
 	}
 	if (nfb > 0)
 		pt_free_names(fbs, nfb);
-	return out->iomem[0] || out->fb[0];
+	/* A DRM driver without fbdev emulation (nvidia-drm fbdev=0) has no fbN,
+	 * but its card node is the display all the same. */
+	char **drm = NULL;
+	int nd = pt_list_dir(&drm, "/sys/bus/pci/devices/%s/drm", d->name);
+
+	for (int i = 0; i < nd && !out->drm[0]; i++)
+		if (strncmp(drm[i], "card", 4) == 0 && strchr(drm[i], '-') == NULL)
+			snprintf(out->drm, sizeof(out->drm), "%s", drm[i]);
+	if (nd > 0)
+		pt_free_names(drm, nd);
+	return out->iomem[0] || out->fb[0] || out->drm[0];
 }
 

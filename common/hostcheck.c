@@ -108,7 +108,17 @@ void pt_iommu_diagnose(const struct pt_iommu_facts *x, struct pt_findings *f)
 	const char *cmd = x->cmdline ? x->cmdline : "";
 	bool iommu_off = pt_cmdline_param(cmd, "iommu", val, sizeof(val)) && pt_value_has(val, "off");
 
-	pt_findings_add(f, PT_ST_INFO, "cpu", "CPU vendor: %s", cpu_name(x->cpu));
+	pt_findings_add(f, PT_ST_INFO, "cpu", "CPU vendor: %s%s", cpu_name(x->cpu),
+			x->hypervisor ? " (virtual: this host is itself a virtual machine)" : "");
+	if (!x->dmar && !x->ivrs && x->hypervisor) {
+		pt_findings_add(f, PT_ST_FAIL, "firmware", "the hypervisor exposes no IOMMU to this virtual "
+				"machine: no ACPI DMAR or IVRS table");
+		pt_findings_add(f, PT_ST_FAIL, "fix", "give the VM a virtual IOMMU on its host (QEMU: -machine "
+				"q35,kernel-irqchip=split -device intel-iommu,intremap=on,caching-mode=on, or "
+				"-device virtio-iommu-pci; libvirt: <iommu model='intel'/>); there is no firmware "
+				"setting to change inside a VM");
+		return;
+	}
 	if (!x->dmar && !x->ivrs) {
 		pt_findings_add(f, PT_ST_FAIL, "firmware",
 				"firmware describes no IOMMU: no ACPI DMAR or IVRS table");
@@ -212,13 +222,20 @@ bool pt_iomem_framebuffer(const char *iomem, unsigned long long start, unsigned 
 
 /* ---- gathering ---- */
 
-static enum pt_cpu read_cpu(void)
+static enum pt_cpu read_cpu(bool *hypervisor)
 {
-	char *s = NULL;
+	char *s = NULL, *flags;
 	enum pt_cpu c = PT_CPU_OTHER;
 
+	*hypervisor = false;
 	if (pt_read_file(&s, 1 << 20, "/proc/cpuinfo") < 0)
 		return c;
+	/* the first "flags : ..." line lists "hypervisor" when CPUID says so */
+	if ((flags = strstr(s, "\nflags")) != NULL) {
+		char *eol = strchr(flags + 1, '\n'), *hit = strstr(flags, " hypervisor");
+
+		*hypervisor = hit && (!eol || hit < eol) && (hit[11] == ' ' || hit[11] == '\n' || hit[11] == '\0');
+	}
 	if (strstr(s, "GenuineIntel"))
 		c = PT_CPU_INTEL;
 	else if (strstr(s, "AuthenticAMD") || strstr(s, "HygonGenuine"))
@@ -259,12 +276,15 @@ static void check_iommu(struct pt_findings *f, const char *cmdline)
 		else
 			pt_findings_add(f, PT_ST_OK, "iommu", "IOMMU on: %d group%s", ng, ng == 1 ? "" : "s");
 	} else {
+		bool hv;
+		enum pt_cpu cpu = read_cpu(&hv);
 		struct pt_iommu_facts x = {
-			.cpu = read_cpu(),
+			.cpu = cpu,
 			.dmar = pt_exists("/sys/firmware/acpi/tables/DMAR"),
 			.ivrs = pt_exists("/sys/firmware/acpi/tables/IVRS"),
 			.units = nunits,
 			.cmdline = cmdline,
+			.hypervisor = hv,
 		};
 
 		pt_findings_add(f, PT_ST_FAIL, "iommu", "no IOMMU groups: the kernel isolates no devices "
@@ -422,6 +442,10 @@ static void check_boot_display(struct pt_findings *f, const struct pt_host *h)
 		pt_findings_add(f, PT_ST_INFO, "boot-display", "boot display %s is driven by %s (%s); no "
 				"firmware framebuffer holds it: unbinding %s takes the host's console away",
 				boot->name, drv, disp.fb, boot->driver ? boot->driver : "it");
+	else if (disp.drm[0])
+		pt_findings_add(f, PT_ST_INFO, "boot-display", "boot display %s is driven by %s (DRM %s, "
+				"no framebuffer device); unbinding %s takes the host's display away",
+				boot->name, drv, disp.drm, boot->driver ? boot->driver : "it");
 	else
 		pt_findings_add(f, PT_ST_INFO, "boot-display", "boot display %s (%s): no framebuffer "
 				"holds it", boot->name, drv);

@@ -49,6 +49,7 @@ struct pt_iommu_facts {
 	bool dmar, ivrs;    /* ACPI tables under /sys/firmware/acpi/tables */
 	int units;          /* entries in /sys/class/iommu */
 	const char *cmdline;
+	bool hypervisor;    /* the host is itself a VM: "hypervisor" in /proc/cpuinfo's flags */
 };
 
 /* What to tell the user of a host with no IOMMU groups, as findings: the

@@ -4,11 +4,19 @@
 #include "sysfs.h"
 
 #include <blkid.h>
+#include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* ---- block devices ---- */
 
@@ -88,24 +96,48 @@ static void devno_of(const char *name, char *buf, size_t len)
 		buf[0] = '\0';
 }
 
-/* Where a block device is mounted (first mount point), from mountinfo. */
-static bool mounted_at(const char *mountinfo, const char *devno, char *where, size_t len)
+/* The n-th space-separated field of a line (0-based), copied to buf. */
+static bool field(const char *line, int n, char *buf, size_t len)
 {
-	const char *line = mountinfo;
+	const char *p = line;
 
-	if (!devno[0])
+	for (int i = 0; i < n; i++) {
+		p += strcspn(p, " \n");
+		if (*p != ' ')
+			return false;
+		p += strspn(p, " ");
+	}
+	size_t l = strcspn(p, " \n");
+	if (l == 0 || l >= len)
 		return false;
-	while (line && *line) {
-		char id[16], parent[16], mm[32], root[PATH_MAX], mnt[PATH_MAX];
+	memcpy(buf, p, l);
+	buf[l] = '\0';
+	return true;
+}
 
-		if (sscanf(line, "%15s %15s %31s %4095s %4095s", id, parent, mm, root, mnt) == 5 &&
-		    strcmp(mm, devno) == 0) {
-			snprintf(where, len, "%s", mnt);
-			return true;
+bool pt_mountinfo_find(const char *mountinfo, const char *devno, const char *name, char *where,
+		       size_t wlen, char *fstype, size_t tlen)
+{
+	char src[PATH_MAX + 8];
+
+	snprintf(src, sizeof(src), "/dev/%s", name ? name : "");
+	for (const char *line = mountinfo; line && *line;) {
+		char mm[32], mnt[PATH_MAX], type[64] = "", source[PATH_MAX] = "";
+		const char *sep = strstr(line, " - ");
+		const char *eol = strchr(line, '\n');
+
+		/* fields: id parent major:minor root mountpoint options... - type source super */
+		if (sep && (!eol || sep < eol) && field(line, 2, mm, sizeof(mm)) &&
+		    field(line, 4, mnt, sizeof(mnt)) && field(sep + 3, 0, type, sizeof(type))) {
+			field(sep + 3, 1, source, sizeof(source));
+			if ((devno && devno[0] && strcmp(mm, devno) == 0) ||
+			    (name && name[0] && strcmp(source, src) == 0)) {
+				snprintf(where, wlen, "%s", mnt);
+				snprintf(fstype, tlen, "%s", type);
+				return true;
+			}
 		}
-		line = strchr(line, '\n');
-		if (line)
-			line++;
+		line = eol ? eol + 1 : NULL;
 	}
 	return false;
 }
@@ -128,46 +160,145 @@ static bool is_swap(const char *swaps, const char *name)
 	return false;
 }
 
-/* Filesystem type of /dev/NAME as libblkid sees it, or "". */
-static void fs_type(const char *name, char *buf, size_t len)
+/* What libblkid sees on /dev/NAME: TYPE and LABEL, "" when nothing. */
+static void probe_block(const char *name, char *type, size_t tlen, char *label, size_t llen)
 {
 	char path[PATH_MAX];
 	blkid_probe pr;
-	const char *type = NULL;
+	const char *v = NULL;
 
-	buf[0] = '\0';
+	type[0] = label[0] = '\0';
 	if (pt_path(path, sizeof(path), "/dev/%s", name) < 0)
 		return;
 	pr = blkid_new_probe_from_filename(path);
 	if (!pr)
 		return;
 	blkid_probe_enable_superblocks(pr, 1);
-	blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE);
-	if (blkid_do_safeprobe(pr) == 0 && blkid_probe_lookup_value(pr, "TYPE", &type, NULL) == 0)
-		snprintf(buf, len, "%s", type);
+	blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE | BLKID_SUBLKS_LABEL);
+	if (blkid_do_safeprobe(pr) == 0) {
+		if (blkid_probe_lookup_value(pr, "TYPE", &v, NULL) == 0)
+			snprintf(type, tlen, "%s", v);
+		if (blkid_probe_lookup_value(pr, "LABEL", &v, NULL) == 0)
+			snprintf(label, llen, "%s", v);
+	}
 	blkid_free_probe(pr);
 }
 
-/* How the host uses block device `name` (a disk, a partition or a holder):
- * mounted, swap, or held by md/dm (and what holds that). depth stops loops. */
-static bool block_in_use(const char *name, const char *mountinfo, const char *swaps, char *why,
-			 size_t len, int depth)
+/* The kernel's own answer on the live host: an exclusive open of a block
+ * device that is mounted, swap, under md/dm/LVM/bcache, a btrfs or ZFS
+ * member fails with EBUSY (block/bdev.c bd_prepare_to_claim). 1 busy,
+ * 0 free, -1 no answer (a sysroot, no node, no permission). */
+static int kernel_says_busy(const char *name)
 {
-	char devno[32], where[PATH_MAX], type[32];
+	char path[PATH_MAX];
+	int fd;
+
+	if (!pt_sysroot_live() || pt_path(path, sizeof(path), "/dev/%s", name) < 0)
+		return -1;
+	fd = open(path, O_RDONLY | O_EXCL | O_NONBLOCK | O_CLOEXEC);
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	return errno == EBUSY ? 1 : -1;
+}
+
+struct disk_ctx {
+	char *mountinfo, *swaps;
+	char **zpools;  /* pools imported on this host (/proc/spl/kstat/zfs/NAME/) */
+	int nzpools;
+};
+
+/* The btrfs filesystem (its fsid) that block device name is a device of:
+ * /sys/fs/btrfs/FSID/devices/NAME exists while the filesystem is mounted. */
+static bool btrfs_member(const char *name, char *fsid, size_t len)
+{
+	char **fs = NULL;
+	int n = pt_list_dir(&fs, "/sys/fs/btrfs");
+	bool hit = false;
+
+	for (int i = 0; i < n && !hit; i++)
+		if (pt_exists("/sys/fs/btrfs/%s/devices/%s", fs[i], name)) {
+			snprintf(fsid, len, "%s", fs[i]);
+			hit = true;
+		}
+	if (n > 0)
+		pt_free_names(fs, n);
+	return hit;
+}
+
+/* Where a btrfs filesystem is mounted: the mountinfo line of type btrfs
+ * whose source is one of its devices (its major:minor is anonymous, 0:N). */
+static bool btrfs_mounted_at(const struct disk_ctx *c, const char *fsid, char *where, size_t len)
+{
+	char **devs = NULL, type[64];
+	int n = pt_list_dir(&devs, "/sys/fs/btrfs/%s/devices", fsid);
+	bool hit = false;
+
+	for (int i = 0; i < n && !hit; i++)
+		hit = pt_mountinfo_find(c->mountinfo, NULL, devs[i], where, len, type, sizeof(type)) &&
+		      strcmp(type, "btrfs") == 0;
+	if (n > 0)
+		pt_free_names(devs, n);
+	return hit;
+}
+
+/* A dataset of pool that is mounted, the root filesystem first:
+ * "rpool/ROOT/debian" on "/". */
+static bool zfs_mounted_at(const struct disk_ctx *c, const char *pool, char *ds, size_t dlen,
+			   char *where, size_t wlen)
+{
+	size_t pl = strlen(pool);
+	bool found = false;
+
+	for (const char *line = c->mountinfo; line && *line;) {
+		const char *sep = strstr(line, " - "), *eol = strchr(line, '\n');
+		char mnt[PATH_MAX], type[32], source[512];
+
+		if (sep && (!eol || sep < eol) && field(line, 4, mnt, sizeof(mnt)) &&
+		    field(sep + 3, 0, type, sizeof(type)) && strcmp(type, "zfs") == 0 &&
+		    field(sep + 3, 1, source, sizeof(source)) && strncmp(source, pool, pl) == 0 &&
+		    (source[pl] == '\0' || source[pl] == '/') && (!found || strcmp(mnt, "/") == 0)) {
+			snprintf(ds, dlen, "%.*s", (int)(dlen ? dlen - 1 : 0), source);
+			snprintf(where, wlen, "%s", mnt);
+			found = true;
+		}
+		line = eol ? eol + 1 : NULL;
+	}
+	return found;
+}
+
+static const char *root_note(const char *where)
+{
+	return strcmp(where, "/") == 0 ? " (the root filesystem)" : "";
+}
+
+/* Why the host uses block device `name` (a disk, a partition or a
+ * holder), from the kernel's tables; false when none says so. depth stops
+ * loops. */
+static bool block_reason(const struct disk_ctx *c, const char *name, char *why, size_t len, int depth)
+{
+	char devno[32], where[PATH_MAX], type[64], label[256], fsid[256];
 	char **holders = NULL;
 	int nh;
 
 	if (depth > 8)
 		return false;
 	devno_of(name, devno, sizeof(devno));
-	if (mounted_at(mountinfo, devno, where, sizeof(where))) {
-		fs_type(name, type, sizeof(type));
-		snprintf(why, len, "%s%s%s%s is mounted on %.400s%s", name, type[0] ? " (" : "", type,
-			 type[0] ? ")" : "", where, strcmp(where, "/") == 0 ? " (the root filesystem)" : "");
+	if (pt_mountinfo_find(c->mountinfo, devno, name, where, sizeof(where), type, sizeof(type))) {
+		snprintf(why, len, "%s (%s) is mounted on %.400s%s", name, type, where, root_note(where));
 		return true;
 	}
-	if (is_swap(swaps, name)) {
+	if (is_swap(c->swaps, name)) {
 		snprintf(why, len, "%s is active swap", name);
+		return true;
+	}
+	if (btrfs_member(name, fsid, sizeof(fsid))) {
+		if (btrfs_mounted_at(c, fsid, where, sizeof(where)))
+			snprintf(why, len, "%s is a device of the btrfs filesystem mounted on %.400s%s", name,
+				 where, root_note(where));
+		else
+			snprintf(why, len, "%s is a device of the mounted btrfs filesystem %s", name, fsid);
 		return true;
 	}
 	nh = pt_list_dir(&holders, "/sys/class/block/%s/holders", name);
@@ -176,18 +307,47 @@ static bool block_in_use(const char *name, const char *mountinfo, const char *sw
 		bool used = false;
 
 		for (int i = 0; i < nh && !used; i++)
-			used = block_in_use(holders[i], mountinfo, swaps, inner, sizeof(inner), depth + 1);
-		snprintf(why, len, "%s is held by %s (md, dm or LVM)%s%s", name, holders[0],
+			used = block_reason(c, holders[i], inner, sizeof(inner), depth + 1);
+		snprintf(why, len, "%s is held by %s (md, dm, LVM or bcache)%s%s", name, holders[0],
 			 used ? ": " : "", used ? inner : "");
 		pt_free_names(holders, nh);
 		return true;
 	}
+	if (c->nzpools > 0) {
+		probe_block(name, type, sizeof(type), label, sizeof(label));
+		for (int i = 0; i < c->nzpools; i++)
+			if (strcmp(type, "zfs_member") == 0 && strcmp(label, c->zpools[i]) == 0) {
+				if (zfs_mounted_at(c, label, fsid, sizeof(fsid), where, sizeof(where)))
+					snprintf(why, len, "%s is in ZFS pool %s, imported on this host (%.100s is "
+						 "mounted on %.300s%s)", name, label, fsid, where, root_note(where));
+				else
+					snprintf(why, len, "%s is in ZFS pool %s, imported on this host", name, label);
+				return true;
+			}
+	}
 	return false;
+}
+
+/* How the host uses block device `name`: the kernel's answer where there is
+ * one (a free device is free, whatever the tables say), the tables' reason. */
+static bool block_in_use(const struct disk_ctx *c, const char *name, char *why, size_t len)
+{
+	int busy = kernel_says_busy(name);
+	bool known;
+
+	if (busy == 0)
+		return false;
+	known = block_reason(c, name, why, len, 0);
+	if (busy == 1 && !known)
+		snprintf(why, len, "%s is held open exclusively (mounted, swap, md/dm, btrfs or ZFS: the "
+			 "kernel refuses an exclusive open with EBUSY)", name);
+	return known || busy == 1;
 }
 
 static bool disks_in_use(const struct pt_dev *d, char *why, size_t len)
 {
-	char **disks = NULL, *mountinfo = NULL, *swaps = NULL;
+	char **disks = NULL;
+	struct disk_ctx c = { 0 };
 	int n = pt_disks_of(d->name, &disks);
 	bool used = false;
 
@@ -195,27 +355,170 @@ static bool disks_in_use(const struct pt_dev *d, char *why, size_t len)
 		pt_free_names(disks, 0);
 		return false;
 	}
-	if (pt_read_file(&mountinfo, 8 << 20, "/proc/self/mountinfo") < 0)
-		mountinfo = pt_xstrdup("");
-	if (pt_read_file(&swaps, 1 << 20, "/proc/swaps") < 0)
-		swaps = pt_xstrdup("");
+	if (pt_read_file(&c.mountinfo, 8 << 20, "/proc/self/mountinfo") < 0)
+		c.mountinfo = pt_xstrdup("");
+	if (pt_read_file(&c.swaps, 1 << 20, "/proc/swaps") < 0)
+		c.swaps = pt_xstrdup("");
+	{
+		char **ents = NULL;
+		int ne = pt_list_dir(&ents, "/proc/spl/kstat/zfs");
+
+		c.zpools = pt_xcalloc((size_t)(ne > 0 ? ne : 0) + 1, sizeof(*c.zpools));
+		for (int i = 0; i < ne; i++)
+			if (pt_exists("/proc/spl/kstat/zfs/%s/state", ents[i]) ||
+			    pt_exists("/proc/spl/kstat/zfs/%s/txgs", ents[i]))
+				c.zpools[c.nzpools++] = pt_xstrdup(ents[i]);
+		if (ne > 0)
+			pt_free_names(ents, ne);
+	}
 	for (int i = 0; i < n && !used; i++) {
 		char **parts = NULL;
 		int np;
 
-		used = block_in_use(disks[i], mountinfo, swaps, why, len, 0);
-		/* partitions are the subdirectories that have a "partition" file */
+		/* partitions first: they name the reason a whole disk is busy */
 		np = pt_list_dir(&parts, "/sys/block/%s", disks[i]);
 		for (int j = 0; j < np && !used; j++)
 			if (pt_exists("/sys/block/%s/%s/partition", disks[i], parts[j]))
-				used = block_in_use(parts[j], mountinfo, swaps, why, len, 0);
+				used = block_in_use(&c, parts[j], why, len);
 		if (np > 0)
 			pt_free_names(parts, np);
+		if (!used)
+			used = block_in_use(&c, disks[i], why, len);
 	}
-	free(mountinfo);
-	free(swaps);
+	free(c.mountinfo);
+	free(c.swaps);
+	pt_free_names(c.zpools, c.nzpools);
 	pt_free_names(disks, n);
 	return used;
+}
+
+/* ---- TCP connections and addresses (pure) ---- */
+
+static int hexval(int ch)
+{
+	return isdigit(ch) ? ch - '0' : isxdigit(ch) ? (tolower(ch) - 'a' + 10) : -1;
+}
+
+/* /proc/net/tcp prints each 32-bit word of an address with %08X, in the
+ * host's byte order (net/ipv4/tcp_ipv4.c get_tcp4_sock): read the words
+ * back the same way to get the address bytes. */
+static bool parse_addr(const char *p, size_t words, unsigned char *out, unsigned *port)
+{
+	for (size_t w = 0; w < words; w++) {
+		uint32_t v = 0;
+
+		for (int k = 0; k < 8; k++) {
+			int x = hexval((unsigned char)*p++);
+			if (x < 0)
+				return false;
+			v = v << 4 | (uint32_t)x;
+		}
+		memcpy(out + 4 * w, &v, 4);
+	}
+	if (*p++ != ':')
+		return false;
+	*port = 0;
+	for (int k = 0; k < 4; k++) {
+		int x = hexval((unsigned char)*p++);
+		if (x < 0)
+			return false;
+		*port = *port << 4 | (unsigned)x;
+	}
+	return true;
+}
+
+static bool is_loopback(const struct pt_tcp_conn *c)
+{
+	static const unsigned char lo6[16] = { [15] = 1 };
+
+	return c->v6 ? memcmp(c->local, lo6, 16) == 0 : c->local[0] == 127;
+}
+
+size_t pt_tcp_established(const char *text, bool v6, struct pt_tcp_conn *out, size_t max)
+{
+	size_t n = 0, words = v6 ? 4 : 1;
+
+	for (const char *line = text; line && *line && n < max;) {
+		const char *eol = strchr(line, '\n');
+		const char *p = line + strspn(line, " ");
+		struct pt_tcp_conn c = { .v6 = v6 };
+
+		/* "sl: local remote st ...": st 01 is TCP_ESTABLISHED */
+		p = strchr(p, ':');
+		if (p && (!eol || p < eol) && parse_addr(p + 2, words, c.local, &c.lport) && p[2 + 8 * words + 5] == ' ' &&
+		    parse_addr(p + 2 + 8 * words + 6, words, c.remote, &c.rport) &&
+		    strncmp(p + 2 + 2 * (8 * words + 6), "01 ", 3) == 0) {
+			static const unsigned char mapped[12] = { [10] = 0xff, [11] = 0xff };
+
+			if (v6 && memcmp(c.local, mapped, 12) == 0) {
+				c.v6 = false;
+				memmove(c.local, c.local + 12, 4);
+				memmove(c.remote, c.remote + 12, 4);
+			}
+			if (!is_loopback(&c))
+				out[n++] = c;
+		}
+		line = eol ? eol + 1 : NULL;
+	}
+	return n;
+}
+
+bool pt_route_on_link(const char *route, const char *iface, const unsigned char a[4])
+{
+	uint32_t addr;
+
+	memcpy(&addr, a, 4);
+	for (const char *p = route; p && *p;) {
+		char ifn[64];
+		unsigned long dest, gw, mask;
+		unsigned flags;
+		int refcnt, use, metric;
+
+		/* RTF_UP 1, RTF_GATEWAY 2: a directly connected subnet of iface */
+		if (sscanf(p, "%63s %lx %lx %x %d %d %d %lx", ifn, &dest, &gw, &flags, &refcnt, &use,
+			   &metric, &mask) == 8 &&
+		    strcmp(ifn, iface) == 0 && (flags & 1) && !(flags & 2) && mask != 0 &&
+		    (addr & (uint32_t)mask) == (uint32_t)dest)
+			return true;
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return false;
+}
+
+bool pt_inet6_on(const char *if_inet6, const char *iface, const unsigned char a[16])
+{
+	for (const char *p = if_inet6; p && *p;) {
+		char hex[40], ifn[64];
+		unsigned idx, plen, scope, flags;
+
+		if (sscanf(p, "%32s %x %x %x %x %63s", hex, &idx, &plen, &scope, &flags, ifn) == 6 &&
+		    strlen(hex) == 32 && strcmp(ifn, iface) == 0) {
+			unsigned char b[16];
+			bool good = true;
+
+			for (int i = 0; i < 16 && good; i++) {
+				int hi = hexval((unsigned char)hex[2 * i]), lo = hexval((unsigned char)hex[2 * i + 1]);
+				good = hi >= 0 && lo >= 0;
+				b[i] = (unsigned char)(hi << 4 | lo);
+			}
+			if (good && memcmp(b, a, 16) == 0)
+				return true;
+		}
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return false;
+}
+
+void pt_tcp_endpoint(const struct pt_tcp_conn *c, bool local, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN] = "?";
+
+	inet_ntop(c->v6 ? AF_INET6 : AF_INET, local ? c->local : c->remote, a, sizeof(a));
+	snprintf(buf, len, c->v6 ? "[%s]:%u" : "%s:%u", a, local ? c->lport : c->rport);
 }
 
 /* ---- network ---- */
@@ -260,10 +563,102 @@ bool pt_route_is_default(const char *route, const char *ipv6_route, const char *
 	return false;
 }
 
-static bool carries_default_route(const struct pt_dev *d, char *why, size_t len)
+#define MAX_STACK 32
+
+/* One interface of a NIC's stack: its name, the hop that led to it
+ * ("eth0 under br0 (bridge)"), and the one below it. */
+struct netif {
+	char name[64];
+	char kind[16];
+	int below; /* index of the interface it is stacked on, -1 for the NIC's own */
+};
+
+static bool have_if(const struct netif *v, int n, const char *name)
 {
-	char **ifs = NULL, *route = NULL, *route6 = NULL;
-	int n = pt_list_dir(&ifs, "/sys/bus/pci/devices/%s/net", d->name);
+	for (int i = 0; i < n; i++)
+		if (strcmp(v[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+static void add_if(struct netif *v, int *n, const char *name, int below)
+{
+	char ue[1024] = "", *t;
+
+	if (*n >= MAX_STACK || have_if(v, *n, name) || strchr(name, '/') || name[0] == '.')
+		return;
+	snprintf(v[*n].name, sizeof(v[*n].name), "%s", name);
+	v[*n].below = below;
+	/* DEVTYPE=bridge, bond, vlan, macvlan, team ... in its uevent */
+	pt_read_text(ue, sizeof(ue), "/sys/class/net/%s/uevent", name);
+	t = strstr(ue, "DEVTYPE=");
+	snprintf(v[*n].kind, sizeof(v[*n].kind), "%.*s", t ? (int)strcspn(t + 8, "\n") : 0, t ? t + 8 : "");
+	(*n)++;
+}
+
+/* The NIC's interfaces and everything stacked on them, following master
+ * and upper_* links all the way up (bridge, bond, team, VLAN, macvlan). */
+static int net_stack(const struct pt_dev *d, struct netif *v)
+{
+	char **ifs = NULL;
+	int n = 0, k = pt_list_dir(&ifs, "/sys/bus/pci/devices/%s/net", d->name);
+
+	for (int i = 0; i < k; i++)
+		add_if(v, &n, ifs[i], -1);
+	if (k > 0)
+		pt_free_names(ifs, k);
+	for (int i = 0; i < n; i++) {
+		char **ents = NULL, m[64];
+		int ne = pt_list_dir(&ents, "/sys/class/net/%s", v[i].name);
+
+		if (pt_read_link_name(m, sizeof(m), "/sys/class/net/%s/master", v[i].name) > 0)
+			add_if(v, &n, m, i);
+		for (int e = 0; e < ne; e++)
+			if (strncmp(ents[e], "upper_", 6) == 0)
+				add_if(v, &n, ents[e] + 6, i);
+		if (ne > 0)
+			pt_free_names(ents, ne);
+	}
+	return n;
+}
+
+/* "its interface eth0 is under br0 (bridge)", for interface i of the stack. */
+static void stack_path(const struct netif *v, int i, char *buf, size_t len)
+{
+	int chain[MAX_STACK], n = 0;
+
+	for (int x = i; x >= 0 && n < MAX_STACK; x = v[x].below)
+		chain[n++] = x;
+	snprintf(buf, len, "its interface %s", v[chain[n - 1]].name);
+	for (int k = n - 2; k >= 0; k--) {
+		size_t l = strlen(buf);
+		snprintf(buf + l, len - l, " is under %s%s%s%s", v[chain[k]].name, v[chain[k]].kind[0] ? " (" : "",
+			 v[chain[k]].kind, v[chain[k]].kind[0] ? ")" : "");
+	}
+}
+
+/* Whether interface iface carries the local address of connection c. */
+static bool iface_has(const char *iface, const struct pt_tcp_conn *c, const char *route, const char *inet6,
+		      const struct ifaddrs *ifa)
+{
+	for (const struct ifaddrs *a = ifa; a; a = a->ifa_next) {
+		if (!a->ifa_addr || strcmp(a->ifa_name, iface) != 0)
+			continue;
+		if (!c->v6 && a->ifa_addr->sa_family == AF_INET &&
+		    memcmp(&((const struct sockaddr_in *)(const void *)a->ifa_addr)->sin_addr, c->local, 4) == 0)
+			return true;
+	}
+	return c->v6 ? pt_inet6_on(inet6, iface, c->local) : pt_route_on_link(route, iface, c->local);
+}
+
+static bool network_in_use(const struct pt_dev *d, char *why, size_t len)
+{
+	struct netif v[MAX_STACK];
+	int n = net_stack(d, v);
+	char *route = NULL, *route6 = NULL, *tcp = NULL, *tcp6 = NULL, *inet6 = NULL;
+	struct pt_tcp_conn conns[256];
+	size_t nc = 0;
+	struct ifaddrs *ifa = NULL;
 	bool hit = false;
 
 	if (n <= 0)
@@ -273,39 +668,305 @@ static bool carries_default_route(const struct pt_dev *d, char *why, size_t len)
 	if (pt_read_file(&route6, 1 << 20, "/proc/net/ipv6_route") < 0)
 		route6 = pt_xstrdup("");
 	for (int i = 0; i < n && !hit; i++)
-		if (pt_route_is_default(route, route6, ifs[i])) {
-			snprintf(why, len, "its interface %s carries the default route", ifs[i]);
+		if (pt_route_is_default(route, route6, v[i].name)) {
+			char path[512];
+
+			stack_path(v, i, path, sizeof(path));
+			snprintf(why, len, "%s%s carries the default route", path, v[i].below >= 0 ? ", which" : "");
 			hit = true;
 		}
+	if (!hit) {
+		if (pt_read_file(&tcp, 16 << 20, "/proc/net/tcp") >= 0)
+			nc = pt_tcp_established(tcp, false, conns, 256);
+		if (pt_read_file(&tcp6, 16 << 20, "/proc/net/tcp6") >= 0)
+			nc += pt_tcp_established(tcp6, true, conns + nc, 256 - nc);
+		if (pt_read_file(&inet6, 1 << 20, "/proc/net/if_inet6") < 0)
+			inet6 = pt_xstrdup("");
+		if (nc && pt_sysroot_live() && getifaddrs(&ifa) < 0)
+			ifa = NULL;
+	}
+	for (size_t k = 0; k < nc && !hit; k++)
+		for (int i = 0; i < n && !hit; i++)
+			if (iface_has(v[i].name, &conns[k], route, inet6, ifa)) {
+				char path[512], l[64], r[64];
+
+				stack_path(v, i, path, sizeof(path));
+				pt_tcp_endpoint(&conns[k], true, l, sizeof(l));
+				pt_tcp_endpoint(&conns[k], false, r, sizeof(r));
+				snprintf(why, len, "%s%s carries the established TCP connection %s <-> %s%s", path,
+					 v[i].below >= 0 ? ", which" : "", l, r,
+					 conns[k].lport == 22 ? " (an SSH session)" : "");
+				hit = true;
+			}
+	if (ifa)
+		freeifaddrs(ifa);
 	free(route);
 	free(route6);
-	pt_free_names(ifs, n);
+	free(tcp);
+	free(tcp6);
+	free(inet6);
 	return hit;
 }
 
-enum pt_use pt_dev_host_use(const struct pt_host *h, const struct pt_dev *d, char *why, size_t len)
+/* ---- processes holding device nodes ---- */
+
+static bool node_matches(const char *target, const char *const *nodes, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		size_t l = strlen(nodes[i]);
+
+		if (l && nodes[i][l - 1] == '*' ? strncmp(target, nodes[i], l - 1) == 0
+						: strcmp(target, nodes[i]) == 0)
+			return true;
+	}
+	return false;
+}
+
+int pt_proc_holders(const char *const *nodes, size_t n, char *buf, size_t len)
+{
+	char **procs = NULL;
+	int np = pt_list_dir(&procs, "/proc"), found = 0;
+	bool full = false;
+
+	buf[0] = '\0';
+	for (int i = 0; i < np && n; i++) {
+		char **fds = NULL, comm[64] = "?", target[PATH_MAX];
+		int nf;
+
+		if (!isdigit((unsigned char)procs[i][0]))
+			continue;
+		nf = pt_list_dir(&fds, "/proc/%s/fd", procs[i]);
+		for (int k = 0; k < nf; k++) {
+			if (pt_read_link(target, sizeof(target), "/proc/%s/fd/%s", procs[i], fds[k]) <= 0 ||
+			    !node_matches(target, nodes, n))
+				continue;
+			size_t l = strlen(buf);
+			char one[PATH_MAX + 96];
+
+			pt_read_text(comm, sizeof(comm), "/proc/%s/comm", procs[i]);
+			for (char *c = comm; *c; c++)
+				if (!isprint((unsigned char)*c))
+					*c = '?';
+			snprintf(one, sizeof(one), "%s%s (pid %s) %s", found ? ", " : "", comm, procs[i], target);
+			if (!full && l + strlen(one) + 5 < len) {
+				memcpy(buf + l, one, strlen(one) + 1);
+			} else if (!full && l + 5 <= len) {
+				memcpy(buf + l, ", ...", 6);
+				full = true;
+			}
+			found++;
+			break;
+		}
+		if (nf > 0)
+			pt_free_names(fds, nf);
+	}
+	if (np > 0)
+		pt_free_names(procs, np);
+	return found;
+}
+
+int pt_dev_vm_users(const struct pt_dev *d, char *buf, size_t len)
+{
+	char group[48] = "", cdev[80] = "";
+	const char *nodes[2];
+	size_t n = 0;
+	char **vd = NULL;
+	int nv = pt_list_dir(&vd, "/sys/bus/pci/devices/%s/vfio-dev", d->name);
+
+	if (d->group >= 0) {
+		snprintf(group, sizeof(group), "/dev/vfio/%d", d->group);
+		nodes[n++] = group;
+	}
+	/* iommufd's per-device node (Linux 6.2+): vfio-dev/vfioX */
+	for (int i = 0; i < nv; i++)
+		if (strncmp(vd[i], "vfio", 4) == 0 && !cdev[0]) {
+			snprintf(cdev, sizeof(cdev), "/dev/vfio/devices/%s", vd[i]);
+			nodes[n++] = cdev;
+		}
+	if (nv > 0)
+		pt_free_names(vd, nv);
+	return pt_proc_holders(nodes, n, buf, len);
+}
+
+int pt_dev_vfs(const struct pt_dev *d, char *buf, size_t len)
+{
+	char v[32];
+	long nvfs;
+	int found = 0;
+
+	buf[0] = '\0';
+	if (pt_read_text(v, sizeof(v), "/sys/bus/pci/devices/%s/sriov_numvfs", d->name) <= 0)
+		return 0;
+	nvfs = strtol(v, NULL, 10);
+	for (long i = 0; i < nvfs && i < 4096; i++) {
+		char vf[PT_BDF_LEN + 8];
+
+		if (pt_read_link_name(vf, sizeof(vf), "/sys/bus/pci/devices/%s/virtfn%ld", d->name, i) <= 0)
+			continue;
+		size_t l = strlen(buf);
+		if (l + strlen(vf) + 8 < len)
+			snprintf(buf + l, len - l, "%s%s", found ? ", " : "", vf);
+		else if (l + 5 < len && !strstr(buf, "..."))
+			snprintf(buf + l, len - l, ", ...");
+		found++;
+	}
+	return nvfs > found ? (int)nvfs : found;
+}
+
+/* ---- display ---- */
+
+/* The nodes of d a process can hold: its DRM card and render nodes, its
+ * framebuffers, and for NVIDIA's driver every /dev/nvidia* (the node
+ * numbers follow the driver's own order, not the address). */
+static size_t display_nodes(const struct pt_dev *d, char (*nodes)[64], size_t max)
+{
+	char **ents = NULL;
+	size_t n = 0;
+	int ne = pt_list_dir(&ents, "/sys/bus/pci/devices/%s/drm", d->name);
+
+	for (int i = 0; i < ne && n < max; i++)
+		if ((strncmp(ents[i], "card", 4) == 0 || strncmp(ents[i], "renderD", 7) == 0) &&
+		    !strchr(ents[i], '-'))
+			snprintf(nodes[n++], 64, "/dev/dri/%s", ents[i]);
+	if (ne > 0)
+		pt_free_names(ents, ne);
+	ne = pt_list_dir(&ents, "/sys/bus/pci/devices/%s/graphics", d->name);
+	for (int i = 0; i < ne && n < max; i++)
+		if (strncmp(ents[i], "fb", 2) == 0)
+			snprintf(nodes[n++], 64, "/dev/%s", ents[i]);
+	if (ne > 0)
+		pt_free_names(ents, ne);
+	/* fbN of a DRM driver hangs off the card in /sys/class/graphics */
+	ne = pt_list_dir(&ents, "/sys/class/graphics");
+	for (int i = 0; i < ne && n < max; i++) {
+		char dev[64];
+
+		if (strncmp(ents[i], "fb", 2) == 0 &&
+		    pt_read_link_name(dev, sizeof(dev), "/sys/class/graphics/%s/device", ents[i]) > 0 &&
+		    strcmp(dev, d->name) == 0) {
+			char node[64];
+			bool dup = false;
+
+			snprintf(node, sizeof(node), "/dev/%s", ents[i]);
+			for (size_t k = 0; k < n; k++)
+				dup |= strcmp(nodes[k], node) == 0;
+			if (!dup)
+				snprintf(nodes[n++], 64, "%s", node);
+		}
+	}
+	if (ne > 0)
+		pt_free_names(ents, ne);
+	if (d->driver && strncmp(d->driver, "nvidia", 6) == 0 && n < max)
+		snprintf(nodes[n++], 64, "/dev/nvidia*");
+	return n;
+}
+
+static bool display_in_use(const struct pt_dev *d, char *why, size_t len)
 {
 	struct pt_display_holder disp;
-	char reason[768];
+	char nodes[16][64], holders[512];
+	const char *np[16];
+	size_t n;
 
-	(void)h;
-	if (pt_dev_is_bridge(d)) {
+	if ((d->class >> 8) != 0x03)
+		return false;
+	if (pt_dev_boot_vga(d) && pt_display_holder(d, &disp)) {
+		char who[256];
+
+		if (disp.iomem[0] || disp.fb[0])
+			snprintf(who, sizeof(who), "%s%s%s", disp.iomem[0] ? disp.iomem : disp.fb,
+				 disp.iomem[0] && disp.fb[0] ? " and " : "", disp.iomem[0] ? disp.fb : "");
+		else
+			snprintf(who, sizeof(who), "%s (DRM %s)", d->driver ? d->driver : "its driver", disp.drm);
+		snprintf(why, len, "%s is the boot display and %s holds it: the host's console would go dark",
+			 d->name, who);
+		return true;
+	}
+	n = display_nodes(d, nodes, 16);
+	for (size_t i = 0; i < n; i++)
+		np[i] = nodes[i];
+	if (n && pt_proc_holders(np, n, holders, sizeof(holders)) > 0) {
+		snprintf(why, len, "%s is in use by the host's graphics: %s", d->name, holders);
+		return true;
+	}
+	return false;
+}
+
+/* ---- the answer ---- */
+
+static void add_reason(char *why, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void add_reason(char *why, size_t len, const char *fmt, ...)
+{
+	size_t l = strlen(why);
+	va_list ap;
+
+	if (l && l + 2 < len) {
+		memcpy(why + l, "; ", 3);
+		l += 2;
+	}
+	va_start(ap, fmt);
+	vsnprintf(why + l, len - l, fmt, ap);
+	va_end(ap);
+}
+
+enum pt_use pt_dev_host_use(const struct pt_host *h, const struct pt_dev *d, enum pt_use_op op,
+			    char *why, size_t len)
+{
+	char reason[1024];
+	const struct pt_dev *owner;
+	enum pt_use use = PT_USE_NONE;
+	int nvf;
+
+	why[0] = '\0';
+	if (op == PT_OP_TAKE && pt_dev_is_bridge(d)) {
 		snprintf(why, len, "%s is a bridge; bridges and root ports stay with the host", d->name);
 		return PT_USE_NEVER;
 	}
-	if (pt_dev_boot_vga(d) && pt_display_holder(d, &disp)) {
-		snprintf(why, len, "%s is the boot display and %s%s%s holds it: the host's console would go dark",
-			 d->name, disp.iomem[0] ? disp.iomem : disp.fb,
-			 disp.iomem[0] && disp.fb[0] ? " and " : "", disp.iomem[0] ? disp.fb : "");
-		return PT_USE_FORCEABLE;
+	if (op == PT_OP_TAKE && (owner = pt_dev_domain_owner(h, d)) != NULL) {
+		snprintf(why, len, "%s is behind %s (Intel VMD), which owns PCI domain %04x: its DMA is the "
+			 "VMD's, so no IOMMU can isolate it; turn VMD off in the firmware setup (Intel RST / "
+			 "VMD controller) to assign it", d->name, owner->name, d->bdf.domain);
+		return PT_USE_NEVER;
+	}
+	if (pt_dev_owns_domain(h, d)) {
+		snprintf(why, len, "%s is an Intel VMD controller: %s it removes its PCI domain and every "
+			 "device below it (often the host's NVMe disks)", d->name,
+			 op == PT_OP_TAKE ? "unbinding" : "resetting");
+		if (op == PT_OP_TAKE)
+			return PT_USE_NEVER;
+		use = PT_USE_FORCEABLE;
+	}
+	if ((nvf = pt_dev_vfs(d, reason, sizeof(reason))) > 0) {
+		if (op == PT_OP_TAKE) {
+			snprintf(why, len, "%s has %d SR-IOV VF%s enabled (%s): vfio-pci refuses a PF with VFs, "
+				 "and unbinding its driver destroys them; remove them first "
+				 "(echo 0 > /sys/bus/pci/devices/%s/sriov_numvfs)", d->name, nvf,
+				 nvf == 1 ? "" : "s", reason, d->name);
+			return PT_USE_NEVER;
+		}
+		add_reason(why, len, "%s has %d SR-IOV VF%s enabled, which a reset of it resets too: %s",
+			   d->name, nvf, nvf == 1 ? "" : "s", reason);
+		use = PT_USE_FORCEABLE;
+	}
+	if (pt_dev_is_platform(d)) {
+		add_reason(why, len, "%s (%s%s%s) is a platform function of the chipset: %s", d->name,
+			   pt_dev_platform_kind(d), d->driver ? ", " : "", d->driver ? d->driver : "",
+			   d->class == 0x0c05 ? "the host's temperature sensors and memory SPD hang off it"
+			   : (d->class >> 8) == 0x06 ? "the host's RTC, TPM, super I/O and firmware flash hang off it"
+						      : "the host's firmware and sensors hang off it");
+		use = PT_USE_FORCEABLE;
+	}
+	if (display_in_use(d, reason, sizeof(reason))) {
+		add_reason(why, len, "%s", reason);
+		use = PT_USE_FORCEABLE;
 	}
 	if (disks_in_use(d, reason, sizeof(reason))) {
-		snprintf(why, len, "%s holds disks the host uses: %s", d->name, reason);
-		return PT_USE_FORCEABLE;
+		add_reason(why, len, "%s holds disks the host uses: %s", d->name, reason);
+		use = PT_USE_FORCEABLE;
 	}
-	if (carries_default_route(d, reason, sizeof(reason))) {
-		snprintf(why, len, "%s is the host's network: %s", d->name, reason);
-		return PT_USE_FORCEABLE;
+	if (network_in_use(d, reason, sizeof(reason))) {
+		add_reason(why, len, "%s is the host's network: %s", d->name, reason);
+		use = PT_USE_FORCEABLE;
 	}
-	return PT_USE_NONE;
+	return use;
 }

@@ -15,6 +15,7 @@ const char *pt_verdict_name(enum pt_verdict v)
 	case PT_VERDICT_SHARED: return "shared";
 	case PT_VERDICT_BRIDGE: return "bridge";
 	case PT_VERDICT_NONE: return "none";
+	case PT_VERDICT_PLATFORM: return "platform";
 	}
 	return "?";
 }
@@ -27,6 +28,8 @@ enum pt_verdict pt_verdict_of(const struct pt_member *m, size_t n, size_t self,
 	*nshares = 0;
 	if (m[self].bridge)
 		return PT_VERDICT_BRIDGE;
+	/* the chipset's own functions serve the host wherever they are grouped;
+	 * still, who shares their group is worth knowing */
 	for (size_t i = 0; i < n; i++) {
 		if (i == self)
 			continue;
@@ -37,6 +40,8 @@ enum pt_verdict pt_verdict_of(const struct pt_member *m, size_t n, size_t self,
 		else
 			shares[(*nshares)++] = i;
 	}
+	if (m[self].platform)
+		return PT_VERDICT_PLATFORM;
 	if (*nshares)
 		return PT_VERDICT_SHARED;
 	if (slot)
@@ -87,6 +92,7 @@ static void judge(struct pt_group *g)
 		m[i].bdf = g->devs[i]->bdf;
 		m[i].bridge = pt_dev_is_bridge(g->devs[i]);
 		m[i].card = pt_dev_is_card(g->devs[i]);
+		m[i].platform = pt_dev_is_platform(g->devs[i]);
 	}
 	for (size_t i = 0; i < g->ndevs; i++) {
 		g->verdict[i] = pt_verdict_of(m, g->ndevs, i, idx, &g->nshares[i]);

@@ -15,6 +15,7 @@ enum pt_verdict {
 	PT_VERDICT_SHARED,  /* shares with unrelated endpoints */
 	PT_VERDICT_BRIDGE,  /* is itself a bridge: not something to assign */
 	PT_VERDICT_NONE,    /* in no IOMMU group: cannot be assigned */
+	PT_VERDICT_PLATFORM, /* a platform function of the chipset (ISA/LPC, SMBus): the host's own */
 };
 const char *pt_verdict_name(enum pt_verdict v);
 
@@ -22,6 +23,7 @@ struct pt_member {
 	struct pt_bdf bdf;
 	bool bridge;
 	bool card; /* see pt_dev_is_card() */
+	bool platform; /* see pt_dev_is_platform() */
 };
 
 /* Pure. The verdict for members[self]; the unrelated endpoints it shares

@@ -416,6 +416,62 @@ bool pt_dev_is_bridge(const struct pt_dev *d)
 	       d->class == PCI_CLASS_BRIDGE_CARDBUS;
 }
 
+bool pt_dev_is_platform(const struct pt_dev *d)
+{
+	return pt_dev_platform_kind(d) != NULL;
+}
+
+const char *pt_dev_platform_kind(const struct pt_dev *d)
+{
+	if (!d->class_known || pt_dev_is_card(d))
+		return NULL;
+	switch (d->class) {
+	case 0x0601: return "ISA bridge";
+	case 0x0602: return "EISA bridge";
+	case 0x0680: return "bridge of the chipset";
+	case 0x0c05: return "SMBus";
+	case 0x0c80: return "serial bus of the chipset";
+	}
+	return NULL;
+}
+
+bool pt_driver_manages_dma(const char *driver)
+{
+	size_t l;
+
+	if (!driver)
+		return true;
+	l = strlen(driver);
+	return strcmp(driver, "vfio-pci") == 0 || strcmp(driver, "pci-stub") == 0 ||
+	       strcmp(driver, "pcieport") == 0 ||
+	       (l > 8 && (strcmp(driver + l - 8, "vfio_pci") == 0 || strcmp(driver + l - 8, "vfio-pci") == 0));
+}
+
+const struct pt_dev *pt_dev_domain_owner(const struct pt_host *h, const struct pt_dev *d)
+{
+	const struct pt_dev *x = d;
+
+	while (x->parent >= 0) {
+		const struct pt_dev *up = &h->devs[x->parent];
+
+		if (up->bdf.domain != d->bdf.domain)
+			return up;
+		x = up;
+	}
+	return NULL;
+}
+
+bool pt_dev_owns_domain(const struct pt_host *h, const struct pt_dev *d)
+{
+	if (d->driver && strcmp(d->driver, "vmd") == 0)
+		return true;
+	for (size_t i = 0; i < h->ndevs; i++)
+		if (h->devs[i].parent >= 0 && &h->devs[h->devs[i].parent] == d &&
+		    h->devs[i].bdf.domain != d->bdf.domain)
+			return true;
+	return false;
+}
+
 bool pt_dev_is_card(const struct pt_dev *d)
 {
 	return d->depth > 0 || d->phys_slot != NULL;

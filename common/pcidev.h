@@ -68,6 +68,27 @@ bool pt_dev_is_bridge(const struct pt_dev *d);
  * card belong together; functions of the chipset on the root bus do not. */
 bool pt_dev_is_card(const struct pt_dev *d);
 
+/* The chipset's own functions, which serve the host whatever group they
+ * are in: ISA/LPC bridges (RTC, TPM, super I/O, firmware flash), SMBus
+ * controllers (sensors, SPD, the memory's thermal sensors) and other
+ * system peripherals on the root bus. Host bridges are bridges. */
+bool pt_dev_is_platform(const struct pt_dev *d);
+/* "ISA bridge", "SMBus": what kind of platform function, for messages. */
+const char *pt_dev_platform_kind(const struct pt_dev *d);
+
+/* Pure: whether a driver leaves the device's DMA to whoever owns the
+ * group, as the kernel's driver_managed_dma flag says (since 5.19): vfio-pci
+ * and its variants (mlx5_vfio_pci, ...), pci-stub, pcieport. Every other
+ * driver on any device of a group, bridges included, makes the kernel
+ * refuse the group to VFIO (drivers/iommu/iommu.c iommu_group_claim_dma_owner). */
+bool pt_driver_manages_dma(const char *driver);
+
+/* The device through which d's PCI domain hangs off another one (an Intel
+ * VMD endpoint for domain 10000 and up), or NULL for an ordinary device. */
+const struct pt_dev *pt_dev_domain_owner(const struct pt_host *h, const struct pt_dev *d);
+/* Whether another domain hangs off d (d is a VMD endpoint). */
+bool pt_dev_owns_domain(const struct pt_host *h, const struct pt_dev *d);
+
 /* Pure: the PCI addresses in a /sys/bus/pci/devices/BDF link target
  * ("../../../devices/pci0000:00/0000:00:01.0/0000:01:00.0"), the device's
  * own address last. Returns how many were found (at most max). */

@@ -250,41 +250,6 @@ int pt_reset_kernel(const struct pt_dev *d, const struct pt_reset_info *ri, cons
 	return rc;
 }
 
-int pt_vfio_group_users(int group, char *buf, size_t len)
-{
-	char **procs = NULL, want[64];
-	int np = pt_list_dir(&procs, "/proc"), found = 0;
-
-	buf[0] = '\0';
-	snprintf(want, sizeof(want), "/dev/vfio/%d", group);
-	for (int i = 0; i < np; i++) {
-		char **fds = NULL, comm[64] = "?";
-		int nf;
-
-		if (!isdigit((unsigned char)procs[i][0]))
-			continue;
-		nf = pt_list_dir(&fds, "/proc/%s/fd", procs[i]);
-		for (int k = 0; k < nf; k++) {
-			char target[256];
-
-			if (pt_read_link(target, sizeof(target), "/proc/%s/fd/%s", procs[i], fds[k]) > 0 &&
-			    strcmp(target, want) == 0) {
-				size_t l = strlen(buf);
-
-				pt_read_text(comm, sizeof(comm), "/proc/%s/comm", procs[i]);
-				snprintf(buf + l, len - l, "%s%s (pid %s)", found ? ", " : "", comm, procs[i]);
-				found++;
-				break;
-			}
-		}
-		if (nf > 0)
-			pt_free_names(fds, nf);
-	}
-	if (np > 0)
-		pt_free_names(procs, np);
-	return found;
-}
-
 /* The registers a secondary bus reset clears and the kernel restores
  * (drivers/pci/pci.c pci_restore_state): header words, BARs (or a bridge's
  * bus numbers and windows), the ROM BAR, interrupt line, the PCIe control

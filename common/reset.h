@@ -74,8 +74,4 @@ int pt_reset_kernel(const struct pt_dev *d, const struct pt_reset_info *ri, cons
 int pt_reset_slot(const struct pt_host *h, const struct pt_dev *d, const struct pt_reset_info *ri,
 		  long *usec, char *err, size_t errlen);
 
-/* Processes holding /dev/vfio/GROUP open: "qemu-system-x86 (pid 1234)",
- * comma separated, in buf. Returns how many. */
-int pt_vfio_group_users(int group, char *buf, size_t len);
-
 #endif

@@ -40,11 +40,6 @@ bool pt_driver_module(const char *driver, char *module, size_t len)
 
 /* ---- plan ---- */
 
-static bool holds_host_driver(const struct pt_dev *d)
-{
-	return d->driver && strcmp(d->driver, "vfio-pci") != 0 && strcmp(d->driver, "pci-stub") != 0;
-}
-
 static bool in_list(struct pt_dev *const *v, size_t n, const struct pt_dev *d)
 {
 	for (size_t i = 0; i < n; i++)
@@ -89,19 +84,59 @@ int pt_vfio_plan(const struct pt_host *h, struct pt_group *groups, size_t ng,
 			if (!pt_dev_is_bridge(g->devs[k]) && !in_list(set, ns, g->devs[k]))
 				set[ns++] = g->devs[k];
 	}
-	/* The host's own devices: refused before anything is written. */
-	for (size_t i = 0; i < ns && rc == PT_EXIT_OK && !(flags & PT_PLAN_NO_SAFETY); i++) {
-		char reason[900];
-		enum pt_use use = pt_dev_host_use(h, set[i], reason, sizeof(reason));
+	/* The host's own devices: refused before anything is written, every
+	 * reason named at once. What cannot work at all comes first. */
+	for (size_t pass = 0; pass < 2 && rc == PT_EXIT_OK && !(flags & PT_PLAN_NO_SAFETY); pass++) {
+		size_t nforce = 0;
 
-		if (use == PT_USE_NEVER) {
-			snprintf(why, len, "%s", reason);
+		why[0] = '\0';
+		for (size_t i = 0; i < ns && rc == PT_EXIT_OK; i++) {
+			char reason[2048];
+			enum pt_use use = pt_dev_host_use(h, set[i], PT_OP_TAKE, reason, sizeof(reason));
+			size_t l = strlen(why);
+
+			if (use == PT_USE_NEVER && pass == 0) {
+				snprintf(why, len, "%s", reason);
+				rc = PT_EXIT_REFUSED;
+			} else if (use == PT_USE_FORCEABLE && pass == 1 && !force) {
+				snprintf(why + l, len - l, "%s%s", nforce++ ? "; " : "", reason);
+			} else if (use == PT_USE_FORCEABLE && pass == 1) {
+				pt_warn("warning: %s (--force given)", reason);
+			}
+		}
+		if (nforce) {
+			size_t l = strlen(why);
+			snprintf(why + l, len - l, "; --force takes %s anyway", nforce == 1 ? "it" : "them");
 			rc = PT_EXIT_REFUSED;
-		} else if (use == PT_USE_FORCEABLE && !force) {
-			snprintf(why, len, "%s; --force takes it anyway", reason);
+		}
+	}
+	/* Giving back under a running VM would block in the kernel until it
+	 * lets go (vfio_pci_core_unregister_device waits for the last close). */
+	for (size_t i = 0; i < ns && rc == PT_EXIT_OK && (flags & PT_PLAN_RELEASE); i++) {
+		char users[512];
+
+		if (set[i]->driver && strcmp(set[i]->driver, "vfio-pci") == 0 &&
+		    pt_dev_vm_users(set[i], users, sizeof(users)) > 0) {
+			snprintf(why, len, "%s is held by a running VM: %s; stop the VM first (giving it back now "
+				 "would hang until the VM lets go)", set[i]->name, users);
 			rc = PT_EXIT_REFUSED;
-		} else if (use == PT_USE_FORCEABLE) {
-			pt_warn("warning: %s (--force given)", reason);
+		}
+	}
+	/* The kernel gives a group to VFIO only when every device in it, bridges
+	 * included, is driverless or on a driver that leaves DMA to VFIO. */
+	for (size_t i = 0; i < ns && rc == PT_EXIT_OK && !(flags & PT_PLAN_NO_GROUP_CHECK); i++) {
+		struct pt_group *g = pt_group_find(groups, ng, set[i]->group);
+
+		for (size_t k = 0; k < g->ndevs && rc == PT_EXIT_OK; k++) {
+			const struct pt_dev *o = g->devs[k];
+
+			if (!pt_dev_is_bridge(o) || pt_driver_manages_dma(o->driver))
+				continue;
+			snprintf(why, len, "IOMMU group %d cannot go to VFIO: its %s %s is on %s, a driver that "
+				 "keeps the device's DMA (an EDAC or uncore driver on a host bridge), so the kernel "
+				 "calls the group not viable; unload %s first", g->number,
+				 o->class == 0x0600 ? "host bridge" : "bridge", o->name, o->driver, o->driver);
+			rc = PT_EXIT_REFUSED;
 		}
 	}
 	/* Without --group, the rest of each group must already be off the host. */
@@ -114,7 +149,7 @@ int pt_vfio_plan(const struct pt_host *h, struct pt_group *groups, size_t ng,
 			const struct pt_dev *o = g->devs[k];
 			size_t l = strlen(why);
 
-			if (in_list(set, ns, o) || pt_dev_is_bridge(o) || !holds_host_driver(o))
+			if (in_list(set, ns, o) || pt_dev_is_bridge(o) || pt_driver_manages_dma(o->driver))
 				continue;
 			if (used++ == 0)
 				snprintf(why, len, "IOMMU group %d also holds %s (%s)", g->number, o->name,

@@ -25,14 +25,18 @@ struct pt_bind {
 
 /* Which devices to bind: the requested ones, widened to every endpoint of
  * their IOMMU groups with `widen`; refused (with the reason in why) when
- * a device has no group (PT_EXIT_UNSUPPORTED), is a bridge, is used by the
- * host without `force`, or leaves another endpoint of its group on a host
- * driver without `widen` (PT_EXIT_REFUSED). Returns a PT_EXIT_ code. */
+ * a device has no group (PT_EXIT_UNSUPPORTED), cannot leave the host at
+ * all (a bridge, a VMD domain, a PF with VFs), is used by the host without
+ * `force` (pt_dev_host_use: every reason of every device named), leaves
+ * its group unviable (a bridge on a driver that keeps DMA, or without
+ * `widen` another endpoint on a host driver), or, giving back, is held by
+ * a running VM (PT_EXIT_REFUSED). Returns a PT_EXIT_ code. */
 enum {
 	PT_PLAN_WIDEN = 1,          /* --group: every endpoint of each group */
 	PT_PLAN_FORCE = 2,          /* --force: take what the host uses */
 	PT_PLAN_NO_GROUP_CHECK = 4, /* boot-time apply: siblings come in their own event */
 	PT_PLAN_NO_SAFETY = 8,      /* giving back or printing: the host loses nothing */
+	PT_PLAN_RELEASE = 16,       /* giving back: refused while a VM holds a device */
 };
 int pt_vfio_plan(const struct pt_host *h, struct pt_group *groups, size_t ng,
 		 struct pt_dev *const *req, size_t nreq, int flags,

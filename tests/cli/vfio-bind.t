@@ -85,16 +85,16 @@ add_disk() {
 fresh; add_disk
 expect "an idle disk controller may go" 0 "" --dry-run 00:17.0
 echo "22 1 8:2 / / rw,relatime shared:1 - ext4 /dev/sda2 rw" >"$S/proc/self/mountinfo"
-expect "the controller of the root filesystem" 3 "0000:00:17.0 holds disks the host uses: sda2 is mounted on / (the root filesystem)" --dry-run 00:17.0
+expect "the controller of the root filesystem" 3 "0000:00:17.0 holds disks the host uses: sda2 (ext4) is mounted on / (the root filesystem)" --dry-run 00:17.0
 printf 'Filename\tType\tSize\tUsed\tPriority\n/dev/sda2 partition 1000 0 -2\n' >"$S/proc/swaps"; : >"$S/proc/self/mountinfo"
 expect "the controller of active swap" 3 "sda2 is active swap" --dry-run 00:17.0
 : >"$S/proc/swaps"
 mkdir -p "$S/sys/devices/virtual/block/dm-0/holders" && echo 254:0 >"$S/sys/devices/virtual/block/dm-0/dev"
 ln -sfn ../../devices/virtual/block/dm-0 "$S/sys/class/block/dm-0"
 ln -sfn ../../../../../../../../../virtual/block/dm-0 "$S/sys/devices/pci0000:00/0000:00:17.0/ata1/host0/target0:0:0/0:0:0:0/block/sda/sda2/holders/dm-0"
-expect "a disk under LVM/dm" 3 "sda2 is held by dm-0 (md, dm or LVM)" --dry-run 00:17.0
+expect "a disk under LVM/dm" 3 "sda2 is held by dm-0 (md, dm, LVM or bcache)" --dry-run 00:17.0
 echo "30 1 254:0 / /home rw - ext4 /dev/mapper/vg-home rw" >"$S/proc/self/mountinfo"
-expect "and says what the holder is" 3 "held by dm-0 (md, dm or LVM): dm-0 is mounted on /home" --dry-run 00:17.0
+expect "and says what the holder is" 3 "held by dm-0 (md, dm, LVM or bcache): dm-0 (ext4) is mounted on /home" --dry-run 00:17.0
 expect "--force takes a used disk controller" 0 "" --dry-run --force 00:17.0
 
 # the I219 (in the chipset group) carries the default route as eno1
@@ -104,7 +104,12 @@ printf 'Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tW
 : >"$S/proc/net/ipv6_route"
 expect "the NIC with the default route" 3 "0000:00:1f.6 is the host's network: its interface eno1 carries the default route" --dry-run --group 00:1f.6
 printf 'Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\neno1\t0002A8C0\t00000000\t0001\t0\t0\t100\t00FFFFFF\t0\t0\t0\n' >"$S/proc/net/route"
-expect "a NIC with only a local route may go" 0 "" --dry-run --group 00:1f.6
+expect "a NIC with only a local route is not the host's network" 3 "--force takes them anyway" --dry-run --group 00:1f.6
+[ "$(cat "$T/err")" = "vfio-bind: 0000:00:1f.0 (ISA bridge) is a platform function of the chipset: the host's RTC, TPM, super I/O and firmware flash hang off it; 0000:00:1f.4 (SMBus, i801_smbus) is a platform function of the chipset: the host's temperature sensors and memory SPD hang off it; --force takes them anyway" ]
+ok $? "--group on the chipset group names its platform functions, and only them"
+"$VB" --sysroot "$S" --dry-run --force --group 00:1f.6 >/dev/null 2>"$T/err"
+[ $? -eq 0 ] && [ "$(grep -c 'is a platform function.*(--force given)$' "$T/err")" -eq 2 ] && [ "$(wc -l <"$T/err")" -eq 2 ]
+ok $? "with --force the group goes, a warning for each platform function"
 echo "00000000000000000000000000000000 00 00000000000000000000000000000000 00 fe800000000000000000000000000001 00000400 00000001 00000000 00000003     eno1" >"$S/proc/net/ipv6_route"
 expect "an IPv6 default route counts too" 3 "eno1 carries the default route" --dry-run --group 00:1f.6
 

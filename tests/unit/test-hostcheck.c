@@ -8,7 +8,7 @@ static const char *fix(enum pt_cpu cpu, bool dmar, bool ivrs, int units, const c
 {
 	static char last[1024];
 	struct pt_findings f = { 0 };
-	struct pt_iommu_facts x = { cpu, dmar, ivrs, units, cmdline };
+	struct pt_iommu_facts x = { cpu, dmar, ivrs, units, cmdline, false };
 
 	f.can_assign = true;
 	pt_iommu_diagnose(&x, &f);
@@ -68,6 +68,21 @@ int main(void)
 		ok(pt_iomem_framebuffer(iomem, 0xc0000000, 0xc0ffffff, name, sizeof(name), &at) &&
 		   !strcmp(name, "efifb") && at == 0xc0000000, "efifb under the boot GPU's BAR (preferred to BOOTFB)");
 		ok(!pt_iomem_framebuffer(iomem, 0xd0000000, 0xd0ffffff, name, sizeof(name), &at), "nothing under another BAR");
+	}
+	{ /* a VM without a virtual IOMMU: no firmware menu to send the user to */
+		struct pt_findings f = { 0 };
+		struct pt_iommu_facts x = { PT_CPU_INTEL, false, false, 0, "intel_iommu=on", true };
+		const char *last = "";
+
+		f.can_assign = true;
+		pt_iommu_diagnose(&x, &f);
+		for (size_t i = 0; i < f.n; i++)
+			if (strcmp(f.v[i].check, "fix") == 0)
+				last = f.v[i].message;
+		ok(!f.can_assign && strstr(last, "-device intel-iommu") && strstr(last, "virtio-iommu") &&
+		   strstr(last, "no firmware setting"), "a guest without an IOMMU: the hypervisor must expose one");
+		ok(f.n > 0 && strstr(f.v[0].message, "itself a virtual machine") != NULL, "and the CPU line says it is a VM");
+		pt_findings_free(&f);
 	}
 	return tap_done();
 }

@@ -4,9 +4,18 @@
 #include "pcidev.h"
 #include "tap.h"
 
+#include <string.h>
+
+static struct pt_member MP(const char *bdf, int bridge, int card, int platform)
+{
+	struct pt_member m = { { 0, 0, 0, 0 }, bridge, card, platform };
+	pt_bdf_parse(bdf, &m.bdf);
+	return m;
+}
+
 static struct pt_member M(const char *bdf, int bridge, int card)
 {
-	struct pt_member m = { { 0, 0, 0, 0 }, bridge, card };
+	struct pt_member m = { { 0, 0, 0, 0 }, bridge, card, 0 };
 	pt_bdf_parse(bdf, &m.bdf);
 	return m;
 }
@@ -35,6 +44,28 @@ int main(void)
 		ok(pt_verdict_of(g, 4, 3, sh, &n) == PT_VERDICT_SHARED && n == 3 && sh[0] == 0 && sh[1] == 1 && sh[2] == 2,
 		   "I219 NIC in the chipset group: shared with 1f.0, 1f.3, 1f.4");
 	}
+	{ /* the same group with 1f.0 (LPC) and 1f.4 (SMBus) known as platform functions */
+		struct pt_member g[] = { MP("0000:00:1f.0", 0, 0, 1), M("0000:00:1f.3", 0, 0), MP("0000:00:1f.4", 0, 0, 1),
+					 M("0000:00:1f.6", 0, 0) };
+		ok(pt_verdict_of(g, 4, 0, sh, &n) == PT_VERDICT_PLATFORM && n == 3, "LPC bridge: platform, still sharing with 3");
+		ok(pt_verdict_of(g, 4, 2, sh, &n) == PT_VERDICT_PLATFORM, "SMBus: platform");
+		ok(pt_verdict_of(g, 4, 3, sh, &n) == PT_VERDICT_SHARED && n == 3 && sh[0] == 0 && sh[2] == 2,
+		   "the NIC still shares with the platform functions: VFIO takes the group whole");
+		ok(strcmp(pt_verdict_name(PT_VERDICT_PLATFORM), "platform") == 0, "verdict name: platform");
+	}
+	{ /* alone in its group, a platform function is still the host's */
+		struct pt_member g[] = { MP("0000:00:1f.4", 0, 0, 1) };
+		ok(pt_verdict_of(g, 1, 0, sh, &n) == PT_VERDICT_PLATFORM && n == 0, "SMBus alone: platform");
+	}
+	/* drivers that leave DMA to VFIO (driver_managed_dma) */
+	ok(pt_driver_manages_dma(NULL), "no driver: viable");
+	ok(pt_driver_manages_dma("vfio-pci") && pt_driver_manages_dma("pci-stub") && pt_driver_manages_dma("pcieport"),
+	   "vfio-pci, pci-stub, pcieport manage DMA");
+	ok(pt_driver_manages_dma("mlx5_vfio_pci") && pt_driver_manages_dma("hisi_acc_vfio_pci"),
+	   "vfio-pci variant drivers manage DMA");
+	ok(!pt_driver_manages_dma("skl_uncore") && !pt_driver_manages_dma("ie31200_edac") &&
+	   !pt_driver_manages_dma("e1000e") && !pt_driver_manages_dma("xvfio_pci_"),
+	   "uncore, EDAC and ordinary drivers do not");
 	{ /* AMD chipset: USB and SATA are one card's functions, the NIC is not */
 		struct pt_member g[] = { M("0000:02:00.0", 0, 1), M("0000:02:00.1", 0, 1), M("0000:02:00.2", 1, 1),
 					 M("0000:03:04.0", 1, 1), M("0000:04:00.0", 0, 1) };

@@ -4,8 +4,8 @@
 #   make demo-vm           the guided tour in the VM (tests/vm/demo)
 #   make record-vm-fixture re-record tests/fixtures/qemu-q35 from the VM
 #
-# Needs qemu-system-x86 busybox-static cpio kmod pciutils jq zstd, apt
-# package lists (apt-get update) and root-free access to the Debian archive
+# Needs qemu-system-x86 busybox-static cpio kmod pciutils jq btrfs-progs zstd,
+# apt package lists (apt-get update) and root-free access to the Debian archive
 # for `apt-get download` of the kernel; everything is cached in
 # $(BUILDDIR)/vm (VM_CACHE).  VM_JOBS, VM_TIMEOUT: see tests/vm/README.
 

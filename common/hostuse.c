@@ -318,8 +318,9 @@ static bool block_reason(const struct disk_ctx *c, const char *name, char *why, 
 		for (int i = 0; i < c->nzpools; i++)
 			if (strcmp(type, "zfs_member") == 0 && strcmp(label, c->zpools[i]) == 0) {
 				if (zfs_mounted_at(c, label, fsid, sizeof(fsid), where, sizeof(where)))
-					snprintf(why, len, "%s is in ZFS pool %s, imported on this host (%.100s is "
-						 "mounted on %.300s%s)", name, label, fsid, where, root_note(where));
+					snprintf(why, len, "%s is in ZFS pool %s, imported on this host (its dataset "
+						 "%.100s is mounted on %.300s%s)", name, label, fsid, where,
+						 strcmp(where, "/") == 0 ? ": the root filesystem" : "");
 				else
 					snprintf(why, len, "%s is in ZFS pool %s, imported on this host", name, label);
 				return true;
@@ -632,7 +633,8 @@ static void stack_path(const struct netif *v, int i, char *buf, size_t len)
 	snprintf(buf, len, "its interface %s", v[chain[n - 1]].name);
 	for (int k = n - 2; k >= 0; k--) {
 		size_t l = strlen(buf);
-		snprintf(buf + l, len - l, " is under %s%s%s%s", v[chain[k]].name, v[chain[k]].kind[0] ? " (" : "",
+		snprintf(buf + l, len - l, "%s %s%s%s%s", k == n - 2 ? " is under" : ", under", v[chain[k]].name,
+			 v[chain[k]].kind[0] ? " (" : "",
 			 v[chain[k]].kind, v[chain[k]].kind[0] ? ")" : "");
 	}
 }
@@ -868,9 +870,17 @@ static bool display_in_use(const struct pt_dev *d, char *why, size_t len)
 	const char *np[16];
 	size_t n;
 
+	bool boot;
+
 	if ((d->class >> 8) != 0x03)
 		return false;
-	if (pt_dev_boot_vga(d) && pt_display_holder(d, &disp)) {
+	n = display_nodes(d, nodes, 16);
+	for (size_t i = 0; i < n; i++)
+		np[i] = nodes[i];
+	if (!n || pt_proc_holders(np, n, holders, sizeof(holders)) == 0)
+		holders[0] = '\0';
+	boot = pt_dev_boot_vga(d) && pt_display_holder(d, &disp);
+	if (boot) {
 		char who[256];
 
 		if (disp.iomem[0] || disp.fb[0])
@@ -878,15 +888,12 @@ static bool display_in_use(const struct pt_dev *d, char *why, size_t len)
 				 disp.iomem[0] && disp.fb[0] ? " and " : "", disp.iomem[0] ? disp.fb : "");
 		else
 			snprintf(who, sizeof(who), "%s (DRM %s)", d->driver ? d->driver : "its driver", disp.drm);
-		snprintf(why, len, "%s is the boot display and %s holds it: the host's console would go dark",
-			 d->name, who);
+		snprintf(why, len, "%s is the boot display and %s holds it: the host's console would go dark%s%s",
+			 d->name, who, holders[0] ? "; its nodes are open by " : "", holders);
 		return true;
 	}
-	n = display_nodes(d, nodes, 16);
-	for (size_t i = 0; i < n; i++)
-		np[i] = nodes[i];
-	if (n && pt_proc_holders(np, n, holders, sizeof(holders)) > 0) {
-		snprintf(why, len, "%s is in use by the host's graphics: %s", d->name, holders);
+	if (holders[0]) {
+		snprintf(why, len, "%s is in use by the host's graphics: its nodes are open by %s", d->name, holders);
 		return true;
 	}
 	return false;

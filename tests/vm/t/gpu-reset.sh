@@ -55,7 +55,7 @@ holder=$!
 sleep 1
 err=$(gpu-reset "$nic" 2>&1); rc=$?
 is "$rc" 3 "a device whose group a process holds is refused (exit 3)"
-case "$err" in *"/dev/vfio/$group is open by sleep (pid $holder)"*) pass "naming the process and pid" ;; *) fail "holder message"; diag "$err" ;; esac
+case "$err" in *"$nic is held by a running VM: sleep (pid $holder) /dev/vfio/$group"*) pass "naming the process and pid" ;; *) fail "holder message"; diag "$err" ;; esac
 kill "$holder"; wait "$holder" 2>/dev/null; holder=
 out=$(gpu-reset "$nic" 2>&1); rc=$?
 is "$rc" 0 "once it is closed, the reset goes ahead (on vfio-pci)"

@@ -64,6 +64,12 @@ if [ -n "$smbus" ] && [ -n "$sata" ]; then
 	err=$(vfio-bind "$smbus" 2>&1 >/dev/null); rc=$?
 	is "$rc" 3 "binding the SMBus function alone is refused (exit 3)"
 	case "$err" in
+	*"$smbus (SMBus) is a platform function of the chipset"*"--force takes it anyway") pass "as a platform function" ;;
+	*) fail "as a platform function"; diag "$err" ;;
+	esac
+	err=$(vfio-bind --force "$smbus" 2>&1 >/dev/null); rc=$?
+	is "$rc" 3 "with --force, the group rule still refuses it (exit 3)"
+	case "$err" in
 	*"also holds $sata (ahci)"*"--group takes"*) pass "the refusal names $sata (ahci) and --group" ;;
 	*) fail "the refusal names $sata (ahci) and --group"; diag "$err" ;;
 	esac
@@ -84,7 +90,7 @@ mkdir -p /mnt/t
 if [ -n "$ahci" ] && mke2fs -F /dev/sda >/dev/null 2>&1 && mount -t ext4 /dev/sda /mnt/t; then
 	err=$(vfio-bind "$ahci" 2>&1 >/dev/null); rc=$?
 	is "$rc" 3 "the controller of a mounted disk is refused"
-	case "$err" in *"sda (ext2) is mounted on /mnt/t"*) pass "naming sda, its type and mount point" ;; *) fail "mounted disk message"; diag "$err" ;; esac
+	case "$err" in *"sda (ext4) is mounted on /mnt/t"*) pass "naming sda, its type and mount point" ;; *) fail "mounted disk message"; diag "$err" ;; esac
 	umount /mnt/t
 	dd if=/dev/zero of=/dev/sda bs=64k count=16 2>/dev/null
 	out=$(vfio-bind --dry-run "$ahci" 2>&1); rc=$?

@@ -335,9 +335,9 @@ static void print_table(const struct pt_host *h, const struct pt_group *groups, 
 			if (!matches(f, d))
 				continue;
 			if (groups[g].verdict[i] == PT_VERDICT_PLATFORM)
-				printf("note: %s is a platform function (%s): the host needs it (RTC, TPM, firmware "
-				       "flash, sensors); vfio-bind takes it only with --force\n", d->name,
-				       pt_dev_platform_kind(d));
+				printf("note: %s is a platform function (%s): the host's %s hang off it; vfio-bind "
+				       "takes it only with --force\n", d->name, pt_dev_platform_kind(d),
+				       pt_dev_platform_duty(d));
 			else if ((owner = pt_dev_domain_owner(h, d)) != NULL && !pt_dev_is_bridge(d))
 				printf("note: %s is behind Intel VMD %s: its DMA is the VMD's, so it cannot be "
 				       "assigned; turn VMD off in the firmware setup to assign it\n", d->name,

@@ -956,11 +956,9 @@ enum pt_use pt_dev_host_use(const struct pt_host *h, const struct pt_dev *d, enu
 		use = PT_USE_FORCEABLE;
 	}
 	if (pt_dev_is_platform(d)) {
-		add_reason(why, len, "%s (%s%s%s) is a platform function of the chipset: %s", d->name,
-			   pt_dev_platform_kind(d), d->driver ? ", " : "", d->driver ? d->driver : "",
-			   d->class == 0x0c05 ? "the host's temperature sensors and memory SPD hang off it"
-			   : (d->class >> 8) == 0x06 ? "the host's RTC, TPM, super I/O and firmware flash hang off it"
-						      : "the host's firmware and sensors hang off it");
+		add_reason(why, len, "%s (%s%s%s) is a platform function of the chipset: the host's %s hang "
+			   "off it", d->name, pt_dev_platform_kind(d), d->driver ? ", " : "",
+			   d->driver ? d->driver : "", pt_dev_platform_duty(d));
 		use = PT_USE_FORCEABLE;
 	}
 	if (display_in_use(d, reason, sizeof(reason))) {

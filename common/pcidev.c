@@ -435,6 +435,15 @@ const char *pt_dev_platform_kind(const struct pt_dev *d)
 	return NULL;
 }
 
+const char *pt_dev_platform_duty(const struct pt_dev *d)
+{
+	if (d->class == 0x0c05)
+		return "temperature sensors and memory SPD";
+	if ((d->class >> 8) == 0x06)
+		return "RTC, TPM, super I/O and firmware flash";
+	return "firmware and sensors";
+}
+
 bool pt_driver_manages_dma(const char *driver)
 {
 	size_t l;

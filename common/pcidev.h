@@ -73,8 +73,13 @@ bool pt_dev_is_card(const struct pt_dev *d);
  * controllers (sensors, SPD, the memory's thermal sensors) and other
  * system peripherals on the root bus. Host bridges are bridges. */
 bool pt_dev_is_platform(const struct pt_dev *d);
-/* "ISA bridge", "SMBus": what kind of platform function, for messages. */
+/* "ISA bridge", "SMBus": what kind of platform function, for messages;
+ * NULL for anything else. */
 const char *pt_dev_platform_kind(const struct pt_dev *d);
+/* What of the host's hangs off a platform function: "the RTC, TPM, super
+ * I/O and firmware flash" for an LPC bridge, "temperature sensors and
+ * memory SPD" for an SMBus. */
+const char *pt_dev_platform_duty(const struct pt_dev *d);
 
 /* Pure: whether a driver leaves the device's DMA to whoever owns the
  * group, as the kernel's driver_managed_dma flag says (since 5.19): vfio-pci

@@ -327,6 +327,24 @@ static void print_table(const struct pt_host *h, const struct pt_group *groups, 
 				printf("%s %s", k++ ? "," : "", groups[g].devs[i]->name);
 		printf("; VFIO assigns the group whole, so all of them go to one guest or none\n");
 	}
+	/* a bridge on a driver that keeps DMA: the kernel refuses the group to VFIO */
+	for (size_t g = 0; g < ng; g++) {
+		const struct pt_dev *stuck = NULL;
+		bool shown = false, endpoints = false;
+
+		for (size_t i = 0; i < groups[g].ndevs; i++) {
+			const struct pt_dev *d = groups[g].devs[i];
+
+			shown |= matches(f, d);
+			if (!pt_dev_is_bridge(d))
+				endpoints = true;
+			else if (!pt_driver_manages_dma(d->driver) && !stuck)
+				stuck = d;
+		}
+		if (shown && endpoints && stuck)
+			printf("note: group %d cannot go to VFIO while %s is on %s, which keeps its DMA: the "
+			       "kernel calls the group not viable\n", groups[g].number, stuck->name, stuck->driver);
+	}
 	/* platform functions and VMD domains: why they are not for a guest */
 	for (size_t g = 0; g < ng; g++)
 		for (size_t i = 0; i < groups[g].ndevs; i++) {

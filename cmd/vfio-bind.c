@@ -334,7 +334,8 @@ int main(int argc, const char **argv)
 		return do_list(&host);
 	if (opt_modprobe) {
 		if (opt_group) { /* the same widening a bind would do */
-			rc = pt_vfio_plan(&host, groups, ng, devs, ndevs, PT_PLAN_WIDEN | PT_PLAN_NO_SAFETY,
+			rc = pt_vfio_plan(&host, groups, ng, devs, ndevs,
+					  PT_PLAN_WIDEN | PT_PLAN_NO_SAFETY | PT_PLAN_NO_GROUP_CHECK,
 					  &plan, &nplan, err, sizeof(err));
 			if (rc != PT_EXIT_OK)
 				pt_die(rc, "%s", err);

@@ -658,7 +658,7 @@ static bool network_in_use(const struct pt_dev *d, char *why, size_t len)
 	struct netif v[MAX_STACK];
 	int n = net_stack(d, v);
 	char *route = NULL, *route6 = NULL, *tcp = NULL, *tcp6 = NULL, *inet6 = NULL;
-	struct pt_tcp_conn conns[256];
+	struct pt_tcp_conn *conns = NULL;
 	size_t nc = 0;
 	struct ifaddrs *ifa = NULL;
 	bool hit = false;
@@ -678,10 +678,20 @@ static bool network_in_use(const struct pt_dev *d, char *why, size_t len)
 			hit = true;
 		}
 	if (!hit) {
-		if (pt_read_file(&tcp, 16 << 20, "/proc/net/tcp") >= 0)
-			nc = pt_tcp_established(tcp, false, conns, 256);
-		if (pt_read_file(&tcp6, 16 << 20, "/proc/net/tcp6") >= 0)
-			nc += pt_tcp_established(tcp6, true, conns + nc, 256 - nc);
+		size_t lines = 0;
+
+		if (pt_read_file(&tcp, 64 << 20, "/proc/net/tcp") < 0)
+			tcp = pt_xstrdup("");
+		if (pt_read_file(&tcp6, 64 << 20, "/proc/net/tcp6") < 0)
+			tcp6 = pt_xstrdup("");
+		/* room for every line: a busy server's SSH session may be the last */
+		for (const char *p = tcp; *p; p++)
+			lines += *p == '\n';
+		for (const char *p = tcp6; *p; p++)
+			lines += *p == '\n';
+		conns = pt_xcalloc(lines + 2, sizeof(*conns));
+		nc = pt_tcp_established(tcp, false, conns, lines + 1);
+		nc += pt_tcp_established(tcp6, true, conns + nc, lines + 1 - nc);
 		if (pt_read_file(&inet6, 1 << 20, "/proc/net/if_inet6") < 0)
 			inet6 = pt_xstrdup("");
 		if (nc && pt_sysroot_live() && getifaddrs(&ifa) < 0)
@@ -702,6 +712,7 @@ static bool network_in_use(const struct pt_dev *d, char *why, size_t len)
 			}
 	if (ifa)
 		freeifaddrs(ifa);
+	free(conns);
 	free(route);
 	free(route6);
 	free(tcp);

@@ -196,7 +196,13 @@ ln -sfn ../../../bus/pci/drivers/ie31200_edac "$S/sys/devices/pci0000:00/0000:00
 expect "a group whose host bridge is on ie31200_edac" 3 \
 	"vfio-bind: IOMMU group 2 cannot go to VFIO: its host bridge 0000:00:00.0 is on ie31200_edac, a driver that keeps the device's DMA (an EDAC or uncore driver on a host bridge), so the kernel calls the group not viable; unload ie31200_edac first" \
 	"$VB" --dry-run --group 01:00.0
+"$IG" --sysroot "$S" --group 2 >"$T/out" 2>&1
+grep -qx "note: group 2 cannot go to VFIO while 0000:00:00.0 is on ie31200_edac, which keeps its DMA: the kernel calls the group not viable" "$T/out"
+ok $? "iommu-groups says the group is not viable, and why"
 rm "$S/sys/devices/pci0000:00/0000:00:00.0/driver"
+"$IG" --sysroot "$S" --group 2 >"$T/out" 2>&1
+! grep -q "not viable" "$T/out"
+ok $? "and says nothing of it once the bridge is driverless"
 expect "a driverless host bridge in the group is fine" 0 "" "$VB" --dry-run --group 01:00.0
 
 # --- a VM holding the group, or the device's iommufd node ---

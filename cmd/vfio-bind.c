@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int opt_group, opt_unbind, opt_force, opt_persist, opt_unpersist, opt_list, opt_apply,
+static int opt_group, opt_unbind, opt_restore, opt_force, opt_persist, opt_unpersist, opt_list, opt_apply,
 	opt_modprobe;
 
 static struct poptOption options[] = {
@@ -22,7 +22,8 @@ static struct poptOption options[] = {
 	  "take every endpoint of each device's IOMMU group (bridges stay)", NULL },
 	{ "unbind", 'u', POPT_ARG_NONE, &opt_unbind, 0,
 	  "give devices back to the driver they had before", NULL },
-	{ "restore", '\0', POPT_ARG_NONE, &opt_unbind, 0, "the same as --unbind", NULL },
+	{ "restore", '\0', POPT_ARG_NONE, &opt_restore, 0,
+	  "put back the devices of a run that was killed (its journal); with DEVICEs, then --unbind them", NULL },
 	{ "force", 'f', POPT_ARG_NONE, &opt_force, 0,
 	  "take devices the host uses (its display, disks, network)", NULL },
 	{ "persist", '\0', POPT_ARG_NONE, &opt_persist, 0,
@@ -44,7 +45,7 @@ static const char *none_if_empty(const char *s)
 	return s && *s ? s : "(none)";
 }
 
-static void print_result(const struct pt_bind *b, size_t n, bool bind)
+static void print_result(const struct pt_txn *t, bool bind)
 {
 	if (pt_opts.json) {
 		struct pt_json j;
@@ -53,13 +54,15 @@ static void print_result(const struct pt_bind *b, size_t n, bool bind)
 		pt_json_object_open(&j, NULL);
 		pt_json_string(&j, "action", bind ? "bind" : "unbind");
 		pt_json_array_open(&j, "devices");
-		for (size_t i = 0; i < n; i++) {
+		for (size_t i = 0; i < t->n; i++) {
+			const struct pt_txn_dev *x = &t->dev[i];
+
 			pt_json_object_open(&j, NULL);
-			pt_json_string(&j, "bdf", b[i].dev->name);
-			pt_json_int(&j, "group", b[i].group);
-			pt_json_string(&j, "before", b[i].before[0] ? b[i].before : NULL);
-			pt_json_string(&j, "after", b[i].after[0] ? b[i].after : NULL);
-			pt_json_bool(&j, "changed", !b[i].unchanged);
+			pt_json_string(&j, "bdf", x->bdf);
+			pt_json_int(&j, "group", x->group);
+			pt_json_string(&j, "before", x->from.driver[0] ? x->from.driver : NULL);
+			pt_json_string(&j, "after", x->now.driver[0] ? x->now.driver : NULL);
+			pt_json_bool(&j, "changed", !x->unchanged);
 			pt_json_object_close(&j);
 		}
 		pt_json_array_close(&j);
@@ -67,47 +70,16 @@ static void print_result(const struct pt_bind *b, size_t n, bool bind)
 		pt_json_finish(&j);
 		return;
 	}
-	for (size_t i = 0; i < n; i++) {
-		if (b[i].unchanged)
-			printf("%s already %s%s (group %d)\n", b[i].dev->name, bind ? "on " : "off vfio-pci: ",
-			       bind ? "vfio-pci" : none_if_empty(b[i].after), b[i].group);
+	for (size_t i = 0; i < t->n; i++) {
+		const struct pt_txn_dev *x = &t->dev[i];
+
+		if (x->unchanged)
+			printf("%s already %s%s (group %d)\n", x->bdf, bind ? "on " : "off vfio-pci: ",
+			       bind ? "vfio-pci" : none_if_empty(x->now.driver), x->group);
 		else
-			printf("%s %s -> %s (group %d)\n", b[i].dev->name, none_if_empty(b[i].before),
-			       none_if_empty(b[i].after), b[i].group);
+			printf("%s %s -> %s (group %d)\n", x->bdf, none_if_empty(x->from.driver),
+			       none_if_empty(x->now.driver), x->group);
 	}
-}
-
-/* Give back what this run changed (not what was on vfio-pci before it). */
-static int undo_changed(struct pt_bind *b, size_t n)
-{
-	struct pt_bind *mine = pt_xcalloc(n + 1, sizeof(*mine));
-	size_t k = 0;
-	char e2[256];
-	int rc;
-
-	for (size_t i = 0; i < n; i++)
-		if (b[i].changed && !b[i].unchanged)
-			mine[k++] = b[i];
-	rc = pt_vfio_release(mine, k, e2, sizeof(e2));
-	if (rc < 0)
-		pt_warn("rollback: %s", e2);
-	free(mine);
-	return rc;
-}
-
-/* After a bind: every group's /dev/vfio node must exist. */
-static int check_vfio_nodes(const struct pt_bind *b, size_t n, char *err, size_t len)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (pt_dry_run)
-			continue;
-		if (!pt_exists("/dev/vfio/%d", b[i].group)) {
-			snprintf(err, len, "/dev/vfio/%d did not appear: the group is not usable "
-				 "(another device in it still has a host driver?)", b[i].group);
-			return -ENOENT;
-		}
-	}
-	return 0;
 }
 
 static int do_list(const struct pt_host *h)
@@ -130,7 +102,7 @@ static int do_list(const struct pt_host *h)
 		for (size_t i = 0; i < h->ndevs; i++) {
 			const struct pt_dev *d = &h->devs[i];
 			char was[64] = "", pers[64] = "", grp[16], vn[128], dn[256], desc[400];
-			bool rec = pt_vfio_record(d->name, was, sizeof(was));
+			bool rec = pt_record_get(d->name, was, sizeof(was));
 			bool per = pt_persisted(d->name, pers, sizeof(pers));
 			const char *row[6];
 
@@ -172,13 +144,14 @@ static int do_list(const struct pt_host *h)
 		struct pt_bdf b;
 		char drv[64] = "";
 
+		char name[PT_BDF_LEN];
+
 		if (strncmp(files[i], "pci-", 4) != 0 || pt_bdf_parse(files[i] + 4, &b) != NULL ||
-		    pt_host_find(h, &b))
+		    pt_host_find(h, &b) || !pt_persisted(pt_bdf_format(&b, name), drv, sizeof(drv)))
 			continue;
-		pt_read_text(drv, sizeof(drv), PT_PERSIST_DIR "/%s", files[i]);
 		if (pt_opts.json) {
 			pt_json_object_open(&j, NULL);
-			pt_json_string(&j, "bdf", files[i] + 4);
+			pt_json_string(&j, "bdf", name);
 			pt_json_null(&j, "group");
 			pt_json_null(&j, "driver");
 			pt_json_null(&j, "was");
@@ -186,7 +159,7 @@ static int do_list(const struct pt_host *h)
 			pt_json_bool(&j, "absent", true);
 			pt_json_object_close(&j);
 		} else {
-			printf("note: %s is persisted to %s but not present\n", files[i] + 4, drv);
+			printf("note: %s is persisted to %s but not present\n", name, drv);
 		}
 	}
 	if (nf > 0)
@@ -218,7 +191,7 @@ static int do_modprobe(struct pt_dev **devs, size_t n)
 		if (devs[i]->driver && strcmp(devs[i]->driver, "vfio-pci") != 0)
 			snprintf(drv, sizeof(drv), "%s", devs[i]->driver);
 		else
-			pt_vfio_record(devs[i]->name, drv, sizeof(drv));
+			pt_record_get(devs[i]->name, drv, sizeof(drv));
 		if (!drv[0])
 			continue;
 		if (!pt_driver_module(drv, mod, sizeof(mod)))
@@ -279,9 +252,13 @@ static size_t persisted_devices(const struct pt_host *h, struct pt_dev **named, 
 		if (strncmp(files[i], "pci-", 4) != 0 || pt_bdf_parse(files[i] + 4, &b) != NULL ||
 		    !(d = pt_host_find(h, &b)))
 			continue;
-		if (pt_read_text(drv, sizeof(drv), PT_PERSIST_DIR "/%s", files[i]) <= 0 ||
-		    strcmp(drv, "vfio-pci") != 0)
+		if (!pt_persisted(d->name, drv, sizeof(drv)) || strcmp(drv, "vfio-pci") != 0)
 			continue; /* driverctl overrides to other drivers are driverctl's */
+		for (size_t k = 0; k < n; k++)
+			if ((*out)[k] == d)
+				d = NULL; /* two spellings of one device */
+		if (!d)
+			continue;
 		for (size_t k = 0; k < nnamed; k++)
 			wanted |= named[k] == d;
 		if (wanted)
@@ -296,35 +273,179 @@ static size_t persisted_devices(const struct pt_host *h, struct pt_dev **named, 
  * reachable, so nothing leaks however the run ends. */
 static struct pt_host host;
 static struct pt_group *groups;
+static size_t ngroups;
 static struct pt_dev **devs;
+static size_t ndevs;
 static struct pt_bind *plan;
+static size_t nplan;
+static struct pt_txn txn;
+
+static void lock_host(void)
+{
+	long holder = 0, pid;
+	int rc = pt_lock_host(10, &holder);
+
+	if (rc == -EWOULDBLOCK)
+		pt_die(PT_EXIT_FAIL, "another run (pid %ld) is changing devices; try again when it is done", holder);
+	if (rc < 0)
+		pt_die(PT_EXIT_FAIL, "cannot lock /run/passthru-utils/lock: %s", strerror(-rc));
+	/* a killed run's devices first: a new run must not build on half a change */
+	if (!opt_restore && pt_txn_pending(&pid))
+		pt_die(PT_EXIT_REFUSED, "a run (pid %ld) was killed in the middle of a change and left its "
+		       "journal " PT_JOURNAL "; 'vfio-bind --restore' puts its devices back first", pid);
+}
+
+static void make_plan(int flags)
+{
+	char err[2048];
+	int rc = pt_vfio_plan(&host, groups, ngroups, devs, ndevs, flags, &plan, &nplan, err, sizeof(err));
+
+	if (rc != PT_EXIT_OK)
+		pt_die(rc, "%s", err);
+}
+
+static void run_txn(bool bind)
+{
+	char err[2048];
+	int rc = pt_txn_run(&txn, err, sizeof(err));
+
+	if (rc != PT_EXIT_OK) {
+		if (pt_opts.json)
+			print_result(&txn, bind);
+		pt_die(rc, "%s", err);
+	}
+	print_result(&txn, bind);
+}
+
+static int do_bind(bool apply)
+{
+	char err[1024];
+	int last = -1;
+
+	make_plan((opt_group ? PT_PLAN_WIDEN : 0) | (opt_force ? PT_PLAN_FORCE : 0) |
+		  (apply ? PT_PLAN_NO_GROUP_CHECK : 0));
+	pt_txn_init(&txn, apply ? "apply" : "bind");
+	if (pt_vfio_bind_txn(&txn, plan, nplan, opt_persist, err, sizeof(err)) < 0)
+		pt_die(PT_EXIT_FAIL, "%s; nothing was changed", err);
+	run_txn(true);
+	for (size_t i = 0; !pt_opts.json && !pt_dry_run && i < nplan; i++)
+		if (plan[i].group != last)
+			printf("/dev/vfio/%d ready\n", last = plan[i].group);
+	return PT_EXIT_OK;
+}
+
+static int do_unbind(void)
+{
+	char err[1024];
+	int rc;
+
+	make_plan((opt_group ? PT_PLAN_WIDEN : 0) | PT_PLAN_NO_GROUP_CHECK | PT_PLAN_NO_SAFETY | PT_PLAN_RELEASE);
+	pt_txn_init(&txn, "unbind");
+	if ((rc = pt_vfio_release_txn(&txn, plan, nplan, opt_unpersist, err, sizeof(err))) != PT_EXIT_OK)
+		pt_die(rc, "%s", err);
+	run_txn(false);
+	return PT_EXIT_OK;
+}
+
+/* Only the boot-time record goes; the devices stay where they are. */
+static int do_unpersist(void)
+{
+	char err[2048];
+	struct pt_json j;
+	char (*was)[64];
+	int rc;
+
+	make_plan((opt_group ? PT_PLAN_WIDEN : 0) | PT_PLAN_NO_GROUP_CHECK | PT_PLAN_NO_SAFETY);
+	pt_txn_init(&txn, "unpersist");
+	was = pt_xcalloc(nplan + 1, sizeof(*was));
+	for (size_t i = 0; i < nplan; i++) {
+		if (!pt_persisted(plan[i].dev->name, was[i], sizeof(was[i])))
+			was[i][0] = '\0';
+		pt_unpersist_txn(&txn, plan[i].dev->name);
+	}
+	rc = pt_txn_run(&txn, err, sizeof(err));
+	if (pt_opts.json) {
+		pt_json_init(&j, stdout);
+		pt_json_object_open(&j, NULL);
+		pt_json_string(&j, "action", "unpersist");
+		pt_json_array_open(&j, "devices");
+		for (size_t i = 0; i < nplan; i++) {
+			pt_json_object_open(&j, NULL);
+			pt_json_string(&j, "bdf", plan[i].dev->name);
+			pt_json_string(&j, "persisted", was[i][0] ? was[i] : NULL);
+			pt_json_object_close(&j);
+		}
+		pt_json_array_close(&j);
+		pt_json_object_close(&j);
+		pt_json_finish(&j);
+	}
+	if (rc != PT_EXIT_OK) {
+		free(was);
+		pt_die(rc, "%s", err);
+	}
+	for (size_t i = 0; !pt_opts.json && !pt_dry_run && i < nplan; i++)
+		printf(was[i][0] ? "%s: no longer bound to %s at boot\n" : "%s: nothing was persisted\n",
+		       plan[i].dev->name, was[i]);
+	free(was);
+	return PT_EXIT_OK;
+}
+
+/* A killed run's journal: every device back where it was. */
+static int do_restore(void)
+{
+	char msg[1024];
+	int rc = pt_txn_restore(&txn, msg, sizeof(msg));
+
+	if (rc != PT_EXIT_OK)
+		pt_die(rc, "%s", msg);
+	if (!ndevs) {
+		if (pt_opts.json) {
+			struct pt_json j;
+
+			pt_json_init(&j, stdout);
+			pt_json_object_open(&j, NULL);
+			pt_json_string(&j, "action", "restore");
+			pt_json_bool(&j, "interrupted_run", msg[0] != '\0');
+			pt_json_string(&j, "message", msg[0] ? msg : NULL);
+			pt_json_object_close(&j);
+			pt_json_finish(&j);
+		} else {
+			printf("%s\n", msg[0] ? msg : "no interrupted run: nothing to restore");
+		}
+		return PT_EXIT_OK;
+	}
+	if (msg[0])
+		pt_warn("%s", msg);
+	pt_txn_free(&txn);
+	return do_unbind();
+}
 
 int main(int argc, const char **argv)
 {
-	size_t ng, ndevs = 0, nplan = 0;
 	char err[1024];
-	int rc, modes, flags;
-	long holder = 0;
+	int rc, modes;
 	const char **args;
 
 	args = pt_options_parse(argc, argv, options, "DEVICE...",
 				"Bind devices to vfio-pci so a virtual machine can have them, and give them\n"
 				"back. DEVICE is a PCI address, a vendor:device ID (every device with it), or -\n"
-				"for addresses on standard input. All or nothing: when one device fails, every\n"
-				"device already changed goes back.",
+				"for addresses on standard input. All or nothing: when one device fails, or a\n"
+				"signal comes, every device already changed goes back; after a kill -9,\n"
+				"--restore finishes the job from the journal.",
 				NULL);
-	modes = !!opt_list + !!opt_apply + !!opt_modprobe + !!opt_unbind;
+	modes = !!opt_list + !!opt_apply + !!opt_modprobe + !!opt_unbind + !!opt_restore;
 	if (modes > 1)
-		pt_die(PT_EXIT_USAGE, "--list, --apply-persistent, --print-modprobe and --unbind exclude each other");
-	if (opt_persist && (opt_unbind || opt_unpersist || opt_list || opt_modprobe))
+		pt_die(PT_EXIT_USAGE, "--list, --apply-persistent, --print-modprobe, --unbind and --restore exclude "
+		       "each other");
+	if (opt_persist && (opt_unbind || opt_restore || opt_unpersist || opt_list || opt_modprobe))
 		pt_die(PT_EXIT_USAGE, "--persist goes with binding only");
-	if (!args[0] && !opt_list && !opt_apply)
+	if (!args[0] && !opt_list && !opt_apply && !opt_restore)
 		pt_die(PT_EXIT_USAGE, "no DEVICE given; try '%s --help'", pt_progname);
 	if (args[0] && opt_list)
 		pt_die(PT_EXIT_USAGE, "--list takes no DEVICE");
 
 	pt_host_scan(&host);
-	pt_groups_build(&host, &groups, &ng);
+	pt_groups_build(&host, &groups, &ngroups);
 	if (args[0]) {
 		rc = pt_resolve_devices(&host, args, true, stdin, &devs, &ndevs, err, sizeof(err));
 		if (rc != PT_EXIT_OK)
@@ -334,11 +455,7 @@ int main(int argc, const char **argv)
 		return do_list(&host);
 	if (opt_modprobe) {
 		if (opt_group) { /* the same widening a bind would do */
-			rc = pt_vfio_plan(&host, groups, ng, devs, ndevs,
-					  PT_PLAN_WIDEN | PT_PLAN_NO_SAFETY | PT_PLAN_NO_GROUP_CHECK,
-					  &plan, &nplan, err, sizeof(err));
-			if (rc != PT_EXIT_OK)
-				pt_die(rc, "%s", err);
+			make_plan(PT_PLAN_WIDEN | PT_PLAN_NO_SAFETY | PT_PLAN_NO_GROUP_CHECK);
 			devs = pt_xrealloc(devs, (nplan + 1) * sizeof(*devs));
 			for (size_t i = 0; i < nplan; i++)
 				devs[i] = (struct pt_dev *)plan[i].dev;
@@ -347,108 +464,30 @@ int main(int argc, const char **argv)
 		return do_modprobe(devs, ndevs);
 	}
 
-	/* From here on the host changes: one run at a time. */
-	rc = pt_lock_host(10, &holder);
-	if (rc == -EWOULDBLOCK)
-		pt_die(PT_EXIT_FAIL, "another run (pid %ld) is changing devices; try again when it is done", holder);
-	if (rc < 0)
-		pt_die(PT_EXIT_FAIL, "cannot lock /run/passthru-utils/lock: %s", strerror(-rc));
-	/* The scan may predate the lock; what is written is re-read per device. */
-
+	/* From here on the host changes: one run at a time. The scan may
+	 * predate the lock; the transaction re-reads each device. */
+	lock_host();
+	if (opt_restore)
+		return do_restore();
 	if (opt_apply) {
 		struct pt_dev **named = devs;
 
 		ndevs = persisted_devices(&host, named, ndevs, &devs);
 		free(named);
 		if (ndevs == 0) {
-			if (pt_opts.json)
-				print_result(NULL, 0, true);
-			else
+			if (pt_opts.json) {
+				pt_txn_init(&txn, "apply");
+				print_result(&txn, true);
+			} else {
 				printf("nothing persisted to vfio-pci%s\n", args[0] ? " among those devices" : "");
+			}
 			return PT_EXIT_OK;
 		}
+		return do_bind(true);
 	}
-
-	if (opt_unpersist && !opt_unbind) {
-		/* only the boot-time record goes; the device stays where it is */
-		struct pt_json j;
-
-		if (pt_opts.json) {
-			pt_json_init(&j, stdout);
-			pt_json_object_open(&j, NULL);
-			pt_json_string(&j, "action", "unpersist");
-			pt_json_array_open(&j, "devices");
-		}
-		for (size_t i = 0; i < ndevs; i++) {
-			char drv[64];
-			bool was = pt_persisted(devs[i]->name, drv, sizeof(drv));
-
-			if ((rc = pt_unpersist(devs[i]->name)) < 0)
-				pt_die(PT_EXIT_FAIL, "%s: removing the persisted binding: %s", devs[i]->name,
-				       strerror(-rc));
-			if (pt_opts.json) {
-				pt_json_object_open(&j, NULL);
-				pt_json_string(&j, "bdf", devs[i]->name);
-				pt_json_string(&j, "persisted", was ? drv : NULL);
-				pt_json_object_close(&j);
-			} else if (!pt_dry_run) {
-				printf(was ? "%s: no longer bound to %s at boot\n" : "%s: nothing was persisted\n",
-				       devs[i]->name, drv);
-			}
-		}
-		if (pt_opts.json) {
-			pt_json_array_close(&j);
-			pt_json_object_close(&j);
-			pt_json_finish(&j);
-		}
-		return PT_EXIT_OK;
-	}
-
-	flags = (opt_group ? PT_PLAN_WIDEN : 0) | (opt_force ? PT_PLAN_FORCE : 0) |
-		(opt_apply || opt_unbind ? PT_PLAN_NO_GROUP_CHECK : 0);
-	if (opt_unbind) {
-		/* giving back needs no safety check, only the group widening */
-		rc = pt_vfio_plan(&host, groups, ng, devs, ndevs, flags | PT_PLAN_NO_SAFETY | PT_PLAN_RELEASE, &plan, &nplan,
-				  err, sizeof(err));
-		if (rc == PT_EXIT_REFUSED) /* bridges among the named: nothing of ours */
-			pt_die(rc, "%s", err);
-	} else {
-		rc = pt_vfio_plan(&host, groups, ng, devs, ndevs, flags, &plan, &nplan, err, sizeof(err));
-	}
-	if (rc != PT_EXIT_OK)
-		pt_die(rc, "%s", err);
-
-	if (opt_unbind) {
-		rc = pt_vfio_release(plan, nplan, err, sizeof(err));
-		print_result(plan, nplan, false);
-		if (rc < 0)
-			pt_die(PT_EXIT_FAIL, "%s", err);
-		for (size_t i = 0; opt_unpersist && i < nplan; i++)
-			if ((rc = pt_unpersist(plan[i].dev->name)) < 0)
-				pt_die(PT_EXIT_FAIL, "%s: removing the persisted binding: %s", plan[i].dev->name,
-				       strerror(-rc));
-		return PT_EXIT_OK;
-	}
-	rc = pt_vfio_bind(plan, nplan, err, sizeof(err));
-	if (rc < 0) /* pt_vfio_bind has rolled back already */
-		pt_die(PT_EXIT_FAIL, "%s; every device is back where it was", err);
-	rc = check_vfio_nodes(plan, nplan, err, sizeof(err));
-	for (size_t i = 0; rc == 0 && opt_persist && i < nplan; i++)
-		if ((rc = pt_persist(plan[i].dev->name, "vfio-pci")) < 0) {
-			snprintf(err, sizeof(err), "%s: persisting: %s", plan[i].dev->name, strerror(-rc));
-			for (size_t k = 0; k < i; k++)
-				pt_unpersist(plan[k].dev->name);
-		}
-	if (rc < 0 && undo_changed(plan, nplan) == 0) /* all or nothing */
-		pt_die(PT_EXIT_FAIL, "%s; every device is back where it was", err);
-	if (rc < 0)
-		pt_die(PT_EXIT_FAIL, "%s; giving the devices back failed too (see above)", err);
-	print_result(plan, nplan, true);
-	if (!pt_opts.json && !pt_dry_run) {
-		int last = -1;
-		for (size_t i = 0; i < nplan; i++)
-			if (plan[i].group != last)
-				printf("/dev/vfio/%d ready\n", last = plan[i].group);
-	}
-	return PT_EXIT_OK;
+	if (opt_unpersist && !opt_unbind)
+		return do_unpersist();
+	if (opt_unbind)
+		return do_unbind();
+	return do_bind(false);
 }

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -288,7 +289,7 @@ void pt_free_names(char **names, int n)
 }
 
 #ifdef PT_TEST_FAULTS
-/* Test builds only: PASSTHRU_FAIL_WRITE=N makes the Nth write fail. */
+/* Test builds only: PASSTHRU_FAIL_WRITE=N makes the Nth sysfs write fail. */
 static int fault_due(void)
 {
 	static long count, fail_at = -1;
@@ -299,6 +300,36 @@ static int fault_due(void)
 	return fail_at > 0 && ++count == fail_at;
 }
 #endif
+
+void pt_fault_point(void)
+{
+#ifdef PT_TEST_FAULTS
+	/* PASSTHRU_KILL_WRITE=N: SIGKILL before the Nth change to the host (a
+	 * sysfs write, a file created or removed, a journal update), as a
+	 * power cut or `kill -9` would */
+	static long count, kill_at = -1;
+	if (kill_at < 0) {
+		const char *e = getenv("PASSTHRU_KILL_WRITE");
+		kill_at = e ? strtol(e, NULL, 10) : 0;
+	}
+	/* PASSTHRU_SIGNAL_WRITE=N: the signal PASSTHRU_SIGNAL (INT, TERM, HUP,
+	 * QUIT; TERM by default) as the Nth change starts, as a user's ^C */
+	static long sig_at = -1;
+	if (sig_at < 0) {
+		const char *e = getenv("PASSTHRU_SIGNAL_WRITE");
+		sig_at = e ? strtol(e, NULL, 10) : 0;
+	}
+	++count;
+	if (kill_at > 0 && count == kill_at)
+		raise(SIGKILL);
+	if (sig_at > 0 && count == sig_at) {
+		const char *n = getenv("PASSTHRU_SIGNAL");
+		int sig = !n ? SIGTERM : !strcmp(n, "INT") ? SIGINT : !strcmp(n, "HUP") ? SIGHUP
+			: !strcmp(n, "QUIT") ? SIGQUIT : SIGTERM;
+		raise(sig);
+	}
+#endif
+}
 
 int pt_write_attr(const char *value, const char *fmt, ...)
 {
@@ -328,6 +359,7 @@ int pt_write_attr(const char *value, const char *fmt, ...)
 		}
 		pt_debug("write %s %s", path, shown);
 	}
+	pt_fault_point();
 #ifdef PT_TEST_FAULTS
 	if (fault_due())
 		return -EIO;
@@ -360,37 +392,67 @@ static int make_parents(char *path)
 	return 0;
 }
 
+/* Write path as a whole or not at all, and on disk before returning: a
+ * temporary file beside it, fsync'd, renamed over it, the directory
+ * fsync'd; a crash leaves the old file or the new one, never half. */
+static int put_durably(const char *path, const char *content, size_t len, bool newline)
+{
+	char tmp[PATH_MAX + 8], dir[PATH_MAX];
+	int rc = 0, fd;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, content, len) != (ssize_t)len || (newline && len && write(fd, "\n", 1) != 1) ||
+	    fsync(fd) < 0)
+		rc = errno ? -errno : -EIO;
+	if (close(fd) < 0 && rc == 0)
+		rc = -errno;
+	if (rc == 0 && rename(tmp, path) < 0)
+		rc = -errno;
+	if (rc < 0) {
+		unlink(tmp);
+		return rc;
+	}
+	snprintf(dir, sizeof(dir), "%s", path);
+	if (strrchr(dir, '/'))
+		*strrchr(dir, '/') = '\0';
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+	return 0;
+}
+
 int pt_put_file(const char *content, const char *fmt, ...)
 {
 	ROOT_PATH(path, fmt);
-	char tmp[PATH_MAX + 8];
 	size_t len = strlen(content);
-	int rc, fd;
+	int rc;
 
 	if (pt_dry_run) {
 		pt_dry_run_print("create %s %s\n", path + strlen(sysroot), content);
 		return 0;
 	}
 	pt_debug("create %s %s", path, content);
+	pt_fault_point();
 	if ((rc = make_parents(path)) < 0)
 		return rc;
-	/* write a temporary file and rename it, so a reader never sees half */
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, content, len) != (ssize_t)len || (len && write(fd, "\n", 1) != 1)) {
-		rc = -errno;
-		close(fd);
-		unlink(tmp);
-		return rc ? rc : -EIO;
-	}
-	if (close(fd) < 0 || rename(tmp, path) < 0) {
-		rc = -errno;
-		unlink(tmp);
+	return put_durably(path, content, len, true);
+}
+
+int pt_put_file_raw(const char *content, size_t len, const char *fmt, ...)
+{
+	ROOT_PATH(path, fmt);
+	int rc;
+
+	if (pt_dry_run)
+		return 0;
+	pt_fault_point();
+	if ((rc = make_parents(path)) < 0)
 		return rc;
-	}
-	return 0;
+	return put_durably(path, content, len, false);
 }
 
 int pt_remove_file(const char *fmt, ...)
@@ -404,6 +466,7 @@ int pt_remove_file(const char *fmt, ...)
 		return 0;
 	}
 	pt_debug("remove %s", path);
+	pt_fault_point();
 	return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
 }
 
@@ -462,6 +525,7 @@ int pt_write_config(const char *bdf, unsigned offset, const void *data, size_t l
 		return 0;
 	}
 	pt_debug("write %s@%#x %s", path, offset, hex);
+	pt_fault_point();
 #ifdef PT_TEST_FAULTS
 	if (fault_due())
 		return -EIO;

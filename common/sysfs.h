@@ -59,6 +59,12 @@ int pt_write_config(const char *bdf, unsigned offset, const void *data, size_t l
  * same dry-run and logging as pt_write_attr(). pt_put_file creates the
  * directories it needs; pt_remove_file ignores a missing file. */
 int pt_put_file(const char *content, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The same, for bookkeeping the run does not show (its journal): exactly
+ * len bytes, nothing printed in --dry-run (nothing written either). */
+int pt_put_file_raw(const char *content, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Test builds: PASSTHRU_KILL_WRITE=N kills the run before its Nth change
+ * to the host; every write function calls it. A no-op otherwise. */
+void pt_fault_point(void);
 int pt_remove_file(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Serialise commands that change the host: an exclusive lock on

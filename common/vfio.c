@@ -11,31 +11,69 @@
 #include <limits.h>
 #include <unistd.h>
 
-/* ---- records ---- */
+/* ---- driverctl's files ---- */
 
-bool pt_vfio_record(const char *bdf, char *driver, size_t len)
+int pt_persist_files(const char *bdf, char ***names)
 {
-	return pt_read_text(driver, len, PT_RECORD_DIR "/%s", bdf) >= 0;
+	char **all = NULL, **mine;
+	int n = pt_list_dir(&all, PT_PERSIST_DIR), k = 0;
+	struct pt_bdf want, b;
+
+	*names = NULL;
+	if (n <= 0 || pt_bdf_parse(bdf, &want) != NULL) {
+		if (n > 0)
+			pt_free_names(all, n);
+		return 0;
+	}
+	mine = pt_xcalloc((size_t)n + 1, sizeof(*mine));
+	for (int i = 0; i < n; i++) {
+		size_t l = strlen(all[i]);
+
+		if (strncmp(all[i], "pci-", 4) == 0 && !(l > 4 && strcmp(all[i] + l - 4, ".tmp") == 0) &&
+		    pt_bdf_parse(all[i] + 4, &b) == NULL && pt_bdf_cmp(&b, &want) == 0)
+			mine[k++] = pt_xstrdup(all[i]);
+	}
+	pt_free_names(all, n);
+	*names = mine;
+	return k;
 }
 
 bool pt_persisted(const char *bdf, char *driver, size_t len)
 {
-	return pt_read_text(driver, len, PT_PERSIST_DIR "/pci-%s", bdf) > 0;
+	char **names = NULL, buf[256] = "";
+	int n = pt_persist_files(bdf, &names);
+	bool found = false;
+
+	for (int i = 0; i < n && !found; i++)
+		if (pt_read_text(buf, sizeof(buf), PT_PERSIST_DIR "/%s", names[i]) > 0) {
+			buf[strcspn(buf, "\r\n")] = '\0';
+			snprintf(driver, len, "%s", pt_name_ok(buf) ? buf : "?");
+			found = buf[0] != '\0';
+		}
+	if (names)
+		pt_free_names(names, n);
+	return found;
 }
 
-int pt_persist(const char *bdf, const char *driver)
+void pt_unpersist_txn(struct pt_txn *t, const char *bdf)
 {
-	return pt_put_file(driver, PT_PERSIST_DIR "/pci-%s", bdf);
-}
+	char **names = NULL;
+	int n = pt_persist_files(bdf, &names);
 
-int pt_unpersist(const char *bdf)
-{
-	return pt_remove_file(PT_PERSIST_DIR "/pci-%s", bdf);
+	for (int i = 0; i < n; i++) {
+		char path[300];
+
+		snprintf(path, sizeof(path), PT_PERSIST_DIR "/%s", names[i]);
+		pt_txn_add_file(t, path, NULL);
+	}
+	if (names)
+		pt_free_names(names, n);
 }
 
 bool pt_driver_module(const char *driver, char *module, size_t len)
 {
-	return pt_read_link_name(module, len, "/sys/bus/pci/drivers/%s/module", driver) > 0;
+	return pt_name_ok(driver) &&
+	       pt_read_link_name(module, len, "/sys/bus/pci/drivers/%s/module", driver) > 0 && pt_name_ok(module);
 }
 
 /* ---- plan ---- */
@@ -71,6 +109,20 @@ int pt_vfio_plan(const struct pt_host *h, struct pt_group *groups, size_t ng,
 			snprintf(why, len, "%s: the device is gone", req[i]->name);
 			free(set);
 			return PT_EXIT_FAIL;
+		}
+		if (flags & PT_PLAN_RELEASE) {
+			/* giving back needs no group, and a bridge never went anywhere */
+			if (pt_dev_is_bridge(req[i])) {
+				snprintf(why, len, "%s is a bridge: bridges never go to vfio-pci, so there is "
+					 "nothing to give back", req[i]->name);
+				free(set);
+				return PT_EXIT_REFUSED;
+			}
+			if (!g) {
+				if (!in_list(set, ns, req[i]))
+					set[ns++] = req[i];
+				continue;
+			}
 		}
 		if (!g) {
 			snprintf(why, len, "%s is in no IOMMU group: without an IOMMU nothing can be assigned "
@@ -127,6 +179,9 @@ int pt_vfio_plan(const struct pt_host *h, struct pt_group *groups, size_t ng,
 	for (size_t i = 0; i < ns && rc == PT_EXIT_OK && !(flags & PT_PLAN_NO_GROUP_CHECK); i++) {
 		struct pt_group *g = pt_group_find(groups, ng, set[i]->group);
 
+		if (!g)
+			continue;
+
 		for (size_t k = 0; k < g->ndevs && rc == PT_EXIT_OK; k++) {
 			const struct pt_dev *o = g->devs[k];
 
@@ -142,6 +197,9 @@ int pt_vfio_plan(const struct pt_host *h, struct pt_group *groups, size_t ng,
 	/* Without --group, the rest of each group must already be off the host. */
 	for (size_t i = 0; i < ns && rc == PT_EXIT_OK && !widen && !(flags & PT_PLAN_NO_GROUP_CHECK); i++) {
 		struct pt_group *g = pt_group_find(groups, ng, set[i]->group);
+
+		if (!g)
+			continue;
 		size_t used = 0;
 
 		why[0] = '\0';
@@ -176,204 +234,77 @@ int pt_vfio_plan(const struct pt_host *h, struct pt_group *groups, size_t ng,
 
 		b->dev = set[i];
 		b->group = set[i]->group;
-		snprintf(b->before, sizeof(b->before), "%s", set[i]->driver ? set[i]->driver : "");
 	}
 	*n = ns;
 	free(set);
 	return PT_EXIT_OK;
 }
 
-/* ---- the writes ---- */
+/* ---- the transactions ---- */
 
-static int current_driver(const char *bdf, char *buf, size_t len)
+static int added(int rc, const char *bdf, char *err, size_t errlen)
 {
-	char path[PATH_MAX];
-	int rc;
-
-	/* follow the link: a device that went away leaves nothing behind it */
-	if (pt_path(path, sizeof(path), "/sys/bus/pci/devices/%s/", bdf) < 0 || access(path, F_OK) < 0)
-		return -ENODEV;
-	rc = pt_read_link_name(buf, len, "/sys/bus/pci/devices/%s/driver", bdf);
-	if (rc == -ENOENT) {
-		buf[0] = '\0';
-		return 0;
-	}
-	return rc < 0 ? rc : 0;
-}
-
-static int fail(char *err, size_t errlen, const char *bdf, const char *what, int rc)
-{
-	snprintf(err, errlen, "%s: %s: %s", bdf, what, rc == -ENODEV ? "the device is gone" : strerror(-rc));
-	return rc;
-}
-
-/* vfio-pci must be there before drivers_probe can pick it. */
-static int ensure_vfio(char *err, size_t errlen)
-{
-	static const char *const mods[] = { "vfio-pci", "vfio_iommu_type1" };
-
-	for (size_t i = 0; i < 2; i++) {
-		char path[256];
-		enum pt_mod_state st = pt_module_state(mods[i], path, sizeof(path));
-		int rc;
-
-		if (st == PT_MOD_LOADED || st == PT_MOD_BUILTIN)
-			continue;
-		if (pt_dry_run) {
-			pt_dry_run_print("load module %s\n", mods[i]);
-			continue;
-		}
-		if (!pt_sysroot_live()) {
-			/* a recorded host: nothing to load, and its tree says vfio-pci is absent */
-			if (!pt_exists("/sys/bus/pci/drivers/vfio-pci"))
-				return snprintf(err, errlen, "module %s is not loaded in the sysroot", mods[i]),
-				       -ENOENT;
-			continue;
-		}
-		pt_debug("loading module %s", mods[i]);
-		if ((rc = pt_module_load(mods[i])) < 0) {
-			snprintf(err, errlen, "cannot load module %s: %s", mods[i], strerror(-rc));
-			return rc;
-		}
-	}
-	return 0;
-}
-
-static int bind_one(struct pt_bind *b, char *err, size_t errlen)
-{
-	const char *bdf = b->dev->name;
-	char cur[64];
-	int rc;
-
-	if ((rc = current_driver(bdf, cur, sizeof(cur))) < 0)
-		return fail(err, errlen, bdf, "reading its driver", rc);
-	snprintf(b->before, sizeof(b->before), "%s", cur);
-	if (strcmp(cur, "vfio-pci") == 0) {
-		b->unchanged = true;
-		snprintf(b->after, sizeof(b->after), "vfio-pci");
-		return 0;
-	}
-	/* The record comes first: if the run dies midway, --unbind knows the way back. */
-	b->changed = true;
-	if ((rc = pt_put_file(cur, PT_RECORD_DIR "/%s", bdf)) < 0)
-		return fail(err, errlen, bdf, "recording its driver under " PT_RECORD_DIR, rc);
-	if ((rc = pt_write_attr("vfio-pci", "/sys/bus/pci/devices/%s/driver_override", bdf)) < 0)
-		return fail(err, errlen, bdf, "setting driver_override", rc);
-	if (cur[0] && (rc = pt_write_attr(bdf, "/sys/bus/pci/drivers/%s/unbind", cur)) < 0)
-		return fail(err, errlen, bdf, "unbinding its driver", rc);
-	if ((rc = pt_write_attr(bdf, "/sys/bus/pci/drivers_probe")) < 0)
-		return fail(err, errlen, bdf, "probing vfio-pci", rc);
-	if (pt_dry_run) {
-		snprintf(b->after, sizeof(b->after), "vfio-pci");
-		return 0;
-	}
-	if ((rc = current_driver(bdf, b->after, sizeof(b->after))) < 0)
-		return fail(err, errlen, bdf, "reading its driver", rc);
-	if (strcmp(b->after, "vfio-pci") != 0) {
-		snprintf(err, errlen, "%s: vfio-pci did not take it (driver now: %s)", bdf,
-			 b->after[0] ? b->after : "none");
-		return -EIO;
-	}
-	return 0;
-}
-
-/* Put a device back on `driver` ("" for none) and clear the override.
- * Every step is tried even when one fails; the first error is returned. */
-static int return_one(const char *bdf, const char *driver, char *err, size_t errlen)
-{
-	char cur[64];
-	int rc, first = 0;
-
-	if ((rc = pt_write_attr("\n", "/sys/bus/pci/devices/%s/driver_override", bdf)) < 0)
-		first = fail(err, errlen, bdf, "clearing driver_override", rc);
-	if (current_driver(bdf, cur, sizeof(cur)) < 0)
-		cur[0] = '\0';
-	if (strcmp(cur, "vfio-pci") == 0 &&
-	    (rc = pt_write_attr(bdf, "/sys/bus/pci/drivers/vfio-pci/unbind")) < 0 && !first)
-		first = fail(err, errlen, bdf, "unbinding vfio-pci", rc);
-	if (driver[0] && strcmp(cur, driver) == 0) {
-		rc = 0; /* it never left (a failure before the unbind) */
-	} else if (driver[0]) {
-		if (!pt_dry_run && pt_sysroot_live() && !pt_exists("/sys/bus/pci/drivers/%s", driver)) {
-			char mod[64];
-			/* a driver whose module was unloaded meanwhile: load it back */
-			pt_module_load(pt_driver_module(driver, mod, sizeof(mod)) ? mod : driver);
-		}
-		rc = pt_write_attr(bdf, "/sys/bus/pci/drivers/%s/bind", driver);
-		if (rc < 0 && rc != -ENODEV) /* let the kernel find one */
-			rc = pt_write_attr(bdf, "/sys/bus/pci/drivers_probe");
-	} else {
-		rc = pt_write_attr(bdf, "/sys/bus/pci/drivers_probe");
-	}
-	if (rc < 0 && !first)
-		first = fail(err, errlen, bdf, driver[0] ? "binding its driver back" : "probing a driver", rc);
-	if ((rc = pt_remove_file(PT_RECORD_DIR "/%s", bdf)) < 0 && !first)
-		first = fail(err, errlen, bdf, "removing its record", rc);
-	return first;
-}
-
-int pt_vfio_bind(struct pt_bind *b, size_t n, char *err, size_t errlen)
-{
-	int rc = ensure_vfio(err, errlen);
-	size_t i;
-
 	if (rc < 0)
-		return rc;
-	for (i = 0; i < n; i++)
-		if ((rc = bind_one(&b[i], err, errlen)) < 0)
-			break;
-	if (rc == 0)
-		return 0;
-	/* All or nothing: undo every device touched, the failed one included. */
-	for (size_t k = i + 1; k-- > 0;) {
-		char e2[256];
-
-		if (!b[k].changed)
-			continue;
-		if (return_one(b[k].dev->name, b[k].before, e2, sizeof(e2)) < 0)
-			pt_warn("rollback: %s", e2);
-		current_driver(b[k].dev->name, b[k].after, sizeof(b[k].after));
-	}
+		snprintf(err, errlen, "%s: %s", bdf, rc == -ENODEV ? "the device is gone"
+			 : rc == -EINVAL ? "its driver or driver_override holds no valid name" : strerror(-rc));
 	return rc;
 }
 
-int pt_vfio_release(struct pt_bind *b, size_t n, char *err, size_t errlen)
+int pt_vfio_bind_txn(struct pt_txn *t, const struct pt_bind *b, size_t n, bool persist, char *err,
+		     size_t errlen)
 {
-	int first = 0;
+	int rc;
 
 	for (size_t i = 0; i < n; i++) {
-		const char *bdf = b[i].dev->name;
-		char cur[64], was[64] = "", ov[64] = "", e2[256];
-		bool recorded = pt_vfio_record(bdf, was, sizeof(was));
-		bool overridden;
+		if ((rc = added(pt_txn_add(t, b[i].dev, "vfio-pci", "vfio-pci", PT_RECORD_CREATE), b[i].dev->name,
+				err, errlen)) < 0)
+			return rc;
+		if (persist) {
+			char path[300];
+
+			/* driverctl's own spelling; other spellings of the same device go */
+			pt_unpersist_txn(t, b[i].dev->name);
+			snprintf(path, sizeof(path), PT_PERSIST_DIR "/pci-%s", b[i].dev->name);
+			for (size_t k = 0; k < t->nfiles; k++)
+				if (strcmp(t->files[k].path, path) == 0) {
+					free(t->files[k].new);
+					t->files[k].new = pt_xstrdup("vfio-pci");
+					path[0] = '\0';
+				}
+			if (path[0] && (rc = pt_txn_add_file(t, path, "vfio-pci")) < 0)
+				return added(rc, b[i].dev->name, err, errlen);
+		}
+	}
+	return 0;
+}
+
+int pt_vfio_release_txn(struct pt_txn *t, const struct pt_bind *b, size_t n, bool unpersist, char *err,
+			size_t errlen)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct pt_dev *d = b[i].dev;
+		char was[64] = "";
+		bool recorded = pt_record_get(d->name, was, sizeof(was));
+		bool on_vfio = d->driver && strcmp(d->driver, "vfio-pci") == 0;
 		int rc;
 
-		if ((rc = current_driver(bdf, cur, sizeof(cur))) < 0) {
-			if (!first)
-				first = fail(err, errlen, bdf, "reading its driver", rc);
-			continue;
+		if (unpersist)
+			pt_unpersist_txn(t, d->name);
+		if (recorded && strcmp(was, "?") == 0) {
+			snprintf(err, errlen, "%s: its record under " PT_RECORD_DIR " holds no valid driver name; "
+				 "left as it is", d->name);
+			return PT_EXIT_FAIL;
 		}
-		snprintf(b[i].before, sizeof(b[i].before), "%s", cur);
-		pt_read_text(ov, sizeof(ov), "/sys/bus/pci/devices/%s/driver_override", bdf);
-		overridden = ov[0] && strcmp(ov, "(null)") != 0;
-		if (strcmp(cur, "vfio-pci") != 0 && !recorded && !overridden) {
-			b[i].unchanged = true; /* not ours, nothing left behind */
-			snprintf(b[i].after, sizeof(b[i].after), "%s", cur);
-			continue;
-		}
-		b[i].changed = true;
-		if (strcmp(cur, "vfio-pci") != 0 && !recorded)
-			rc = return_one(bdf, cur, e2, sizeof(e2)); /* only the leftover override */
-		else
-			rc = return_one(bdf, recorded ? was : "", e2, sizeof(e2));
-		if (rc < 0 && !first) {
-			snprintf(err, errlen, "%s", e2);
-			first = rc;
-		}
-		if (pt_dry_run)
-			snprintf(b[i].after, sizeof(b[i].after), "%s", recorded && was[0] ? was : "(probed)");
-		else
-			current_driver(bdf, b[i].after, sizeof(b[i].after));
+		/* a device that had no driver (at boot, before its driver loaded, say)
+		 * goes back to whatever the kernel probes, as with no record */
+		if (recorded)
+			rc = pt_txn_add(t, d, was[0] ? was : PT_ANY_DRIVER, "", PT_RECORD_REMOVE);
+		else if (on_vfio)
+			rc = pt_txn_add(t, d, PT_ANY_DRIVER, "", PT_RECORD_KEEP);
+		else /* not ours: at most a leftover override goes */
+			rc = pt_txn_add(t, d, d->driver ? d->driver : "", "", PT_RECORD_KEEP);
+		if (added(rc, d->name, err, errlen) < 0)
+			return PT_EXIT_FAIL;
 	}
-	return first;
+	return PT_EXIT_OK;
 }

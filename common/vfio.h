@@ -7,20 +7,16 @@
 
 #include "iommu.h"
 #include "pcidev.h"
+#include "txn.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 
-#define PT_RECORD_DIR "/run/passthru-utils/vfio-bind"
-#define PT_PERSIST_DIR "/etc/driverctl.d"
 
+/* One device of a plan. */
 struct pt_bind {
 	const struct pt_dev *dev;
 	int group;
-	char before[64];   /* driver before the change, "" for none */
-	char after[64];    /* driver after it */
-	bool changed;      /* a write was made: rollback must undo it */
-	bool unchanged;    /* already where it was asked to be */
 };
 
 /* Which devices to bind: the requested ones, widened to every endpoint of
@@ -42,21 +38,30 @@ int pt_vfio_plan(const struct pt_host *h, struct pt_group *groups, size_t ng,
 		 struct pt_dev *const *req, size_t nreq, int flags,
 		 struct pt_bind **plan, size_t *n, char *why, size_t len);
 
-/* Bind every planned device to vfio-pci. When one fails, every device
- * already changed goes back to its driver and driver_override is cleared;
- * returns 0 or -errno with the reason in err. */
-int pt_vfio_bind(struct pt_bind *b, size_t n, char *err, size_t errlen);
+/* The transaction (txn.h) that binds every planned device to vfio-pci,
+ * recording where each was; a file under /etc/driverctl.d per device with
+ * `persist`. Returns 0 or -errno (a device gone) with the reason in err. */
+int pt_vfio_bind_txn(struct pt_txn *t, const struct pt_bind *b, size_t n, bool persist, char *err,
+		     size_t errlen);
 
-/* Return devices to the driver recorded when vfio-bind took them, or to
- * whatever the kernel probes; driver_override is always cleared. */
-int pt_vfio_release(struct pt_bind *b, size_t n, char *err, size_t errlen);
+/* The transaction that gives planned devices back: to the driver recorded
+ * when vfio-bind took them, or to whatever the kernel probes when they had
+ * none or nothing is recorded; driver_override cleared.
+ * Devices not on vfio-pci, with no record and no override, are left out.
+ * Returns 0, or an exit code with the reason in err (a record holding no
+ * valid driver name). */
+int pt_vfio_release_txn(struct pt_txn *t, const struct pt_bind *b, size_t n, bool unpersist, char *err,
+			size_t errlen);
 
-/* The driver recorded for a device, "" when none; false when no record. */
-bool pt_vfio_record(const char *bdf, char *driver, size_t len);
-/* The driver driverctl (or --persist) pins a device to; false if none. */
+/* Files under /etc/driverctl.d for a device, in any spelling driverctl or
+ * a hand could give it (pci-01:00.0, pci-0000:00:1F.3); returns how many,
+ * their names (not paths) in names (free with pt_free_names). */
+int pt_persist_files(const char *bdf, char ***names);
+/* The driver the device is persisted to (first line of its file, checked
+ * as a name), false when none. */
 bool pt_persisted(const char *bdf, char *driver, size_t len);
-int pt_persist(const char *bdf, const char *driver);
-int pt_unpersist(const char *bdf);
+/* Add the removal of every file of bdf to t. */
+void pt_unpersist_txn(struct pt_txn *t, const char *bdf);
 
 /* The kernel module behind a bound driver ("xhci_hcd" -> "xhci_pci"). */
 bool pt_driver_module(const char *driver, char *module, size_t len);

@@ -1,0 +1,769 @@
+#include "txn.h"
+#include "modules.h"
+#include "msg.h"
+#include "signals.h"
+#include "sysfs.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ---- pure pieces ---- */
+
+bool pt_name_ok(const char *s)
+{
+	size_t l = strlen(s);
+
+	if (l == 0 || l >= 64 || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-' && *s != '.')
+			return false;
+	return true;
+}
+
+static const char *dash(const char *s)
+{
+	return s[0] ? s : "-";
+}
+
+static const char *const record_ops[] = { "keep", "create", "remove" };
+
+static void hex_of(const char *s, char *out, size_t len)
+{
+	size_t o = 0;
+
+	if (!s) {
+		snprintf(out, len, "-");
+		return;
+	}
+	out[0] = '\0';
+	for (; *s && o + 3 < len; s++)
+		o += (size_t)snprintf(out + o, len - o, "%02x", (unsigned char)*s);
+	if (o == 0)
+		snprintf(out, len, "=");
+}
+
+static char *unhex(const char *h)
+{
+	size_t l = strlen(h);
+	char *s;
+
+	if (strcmp(h, "-") == 0)
+		return NULL;
+	s = pt_xcalloc(l / 2 + 1, 1);
+	if (strcmp(h, "=") == 0)
+		return s;
+	for (size_t i = 0; i + 1 < l; i += 2) {
+		unsigned v;
+
+		if (sscanf(h + i, "%2x", &v) != 1)
+			break;
+		s[i / 2] = (char)v;
+	}
+	return s;
+}
+
+char *pt_txn_format(const struct pt_txn *t, bool committed)
+{
+	size_t cap = 256 + t->n * 256 + t->nfiles * 1024;
+	char *s = pt_xmalloc(cap);
+	size_t o = 0;
+
+	o += (size_t)snprintf(s + o, cap - o, "passthru-utils journal 1\npid %ld\naction %s\n", (long)getpid(),
+			      t->action);
+	for (size_t i = 0; i < t->n; i++) {
+		const struct pt_txn_dev *x = &t->dev[i];
+
+		o += (size_t)snprintf(s + o, cap - o, "device %s %d %s %s %s %s %s %d\n", x->bdf, x->group,
+				      dash(x->from.driver), dash(x->from.override), dash(x->to.driver),
+				      dash(x->to.override), record_ops[x->record], x->record_new);
+	}
+	for (size_t i = 0; i < t->nfiles; i++) {
+		char oh[520], nh[520];
+
+		hex_of(t->files[i].old, oh, sizeof(oh));
+		hex_of(t->files[i].new, nh, sizeof(nh));
+		o += (size_t)snprintf(s + o, cap - o, "file %s %s %s\n", t->files[i].path, oh, nh);
+	}
+	if (committed)
+		snprintf(s + o, cap - o, "commit\n");
+	return s;
+}
+
+static bool state_word(const char *w, char *out, size_t len, bool any)
+{
+	if (strcmp(w, "-") == 0) {
+		out[0] = '\0';
+		return true;
+	}
+	if (!pt_name_ok(w) && !(any && strcmp(w, PT_ANY_DRIVER) == 0))
+		return false;
+	snprintf(out, len, "%s", w);
+	return true;
+}
+
+bool pt_txn_parse(const char *text, struct pt_txn *t, long *pid, bool *committed)
+{
+	const char *p = text;
+	int line = 0;
+
+	pt_txn_init(t, "");
+	*pid = 0;
+	*committed = false;
+	while (p && *p) {
+		const char *eol = strchr(p, '\n');
+		size_t l = eol ? (size_t)(eol - p) : strlen(p);
+		char buf[1400], a[8][600];
+		int nw;
+
+		if (l >= sizeof(buf))
+			return false;
+		memcpy(buf, p, l);
+		buf[l] = '\0';
+		p = eol ? eol + 1 : NULL;
+		nw = sscanf(buf, "%599s %599s %599s %599s %599s %599s %599s %599s", a[0], a[1], a[2], a[3], a[4],
+			    a[5], a[6], a[7]);
+		if (line++ == 0) {
+			if (strcmp(buf, "passthru-utils journal 1") != 0)
+				return false;
+			continue;
+		}
+		if (nw <= 0)
+			continue;
+		if (strcmp(a[0], "pid") == 0 && nw == 2) {
+			*pid = strtol(a[1], NULL, 10);
+		} else if (strcmp(a[0], "action") == 0 && nw == 2 && pt_name_ok(a[1])) {
+			snprintf(t->action, sizeof(t->action), "%.15s", a[1]);
+		} else if (strcmp(a[0], "device") == 0 && nw == 8) {
+			struct pt_txn_dev x = { 0 };
+			struct pt_bdf b;
+			char rec[16], news[4];
+			int k;
+
+			if (sscanf(buf, "device %*s %d %*s %*s %*s %*s %15s %3s", &x.group, rec, news) != 3 ||
+			    pt_bdf_parse(a[1], &b) != NULL || !state_word(a[3], x.from.driver, 64, false) ||
+			    !state_word(a[4], x.from.override, 64, false) || !state_word(a[5], x.to.driver, 64, true) ||
+			    !state_word(a[6], x.to.override, 64, false))
+				return false;
+			pt_bdf_format(&b, x.bdf);
+			for (k = 0; k < 3 && strcmp(rec, record_ops[k]) != 0; k++)
+				;
+			if (k == 3)
+				return false;
+			x.record = (enum pt_record_op)k;
+			x.record_new = strcmp(news, "1") == 0;
+			t->dev = pt_xrealloc(t->dev, (t->n + 1) * sizeof(*t->dev));
+			t->dev[t->n++] = x;
+		} else if (strcmp(a[0], "file") == 0 && nw == 4) {
+			struct pt_txn_file f = { { 0 }, NULL, NULL };
+
+			/* only files of ours: driverctl's directory */
+			if (strncmp(a[1], PT_PERSIST_DIR "/pci-", strlen(PT_PERSIST_DIR "/pci-")) != 0 ||
+			    strstr(a[1], "/..") || strlen(a[1]) >= sizeof(f.path))
+				return false;
+			snprintf(f.path, sizeof(f.path), "%s", a[1]);
+			f.old = unhex(a[2]);
+			f.new = unhex(a[3]);
+			t->files = pt_xrealloc(t->files, (t->nfiles + 1) * sizeof(*t->files));
+			t->files[t->nfiles++] = f;
+		} else if (strcmp(a[0], "commit") == 0 && nw == 1) {
+			*committed = true;
+		} else {
+			return false;
+		}
+	}
+	return line > 0 && t->action[0];
+}
+
+/* ---- the state of a device ---- */
+
+static int read_state(const char *bdf, struct pt_dev_state *st)
+{
+	char path[PATH_MAX];
+	int rc;
+
+	memset(st, 0, sizeof(*st));
+	/* follow the link: a device that went away leaves nothing behind it */
+	if (pt_path(path, sizeof(path), "/sys/bus/pci/devices/%s/", bdf) < 0 || access(path, F_OK) < 0)
+		return -ENODEV;
+	rc = pt_read_link_name(st->driver, sizeof(st->driver), "/sys/bus/pci/devices/%s/driver", bdf);
+	if (rc == -ENOENT)
+		st->driver[0] = '\0';
+	else if (rc < 0)
+		return rc;
+	if (pt_read_text(st->override, sizeof(st->override), "/sys/bus/pci/devices/%s/driver_override", bdf) < 0 ||
+	    strcmp(st->override, "(null)") == 0)
+		st->override[0] = '\0';
+	if ((st->driver[0] && !pt_name_ok(st->driver)) || (st->override[0] && !pt_name_ok(st->override)))
+		return -EINVAL;
+	return 0;
+}
+
+static bool driver_matches(const char *want, const char *have)
+{
+	if (strcmp(want, PT_ANY_DRIVER) == 0)
+		return strcmp(have, "vfio-pci") != 0;
+	return strcmp(want, have) == 0;
+}
+
+static bool at_state(const struct pt_dev_state *want, const struct pt_dev_state *have)
+{
+	return driver_matches(want->driver, have->driver) && strcmp(want->override, have->override) == 0;
+}
+
+static const char *none_if_empty(const char *s)
+{
+	return s[0] ? s : "no driver";
+}
+
+bool pt_record_get(const char *bdf, char *driver, size_t len)
+{
+	char buf[256];
+
+	if (pt_read_text(buf, sizeof(buf), PT_RECORD_DIR "/%s", bdf) < 0)
+		return false;
+	buf[strcspn(buf, "\r\n")] = '\0';
+	if (buf[0] && !pt_name_ok(buf))
+		buf[0] = '\0', snprintf(driver, len, "?");
+	else
+		snprintf(driver, len, "%s", buf);
+	return true;
+}
+
+/* ---- building a transaction ---- */
+
+void pt_txn_init(struct pt_txn *t, const char *action)
+{
+	memset(t, 0, sizeof(*t));
+	snprintf(t->action, sizeof(t->action), "%s", action);
+}
+
+void pt_txn_free(struct pt_txn *t)
+{
+	for (size_t i = 0; i < t->nfiles; i++) {
+		free(t->files[i].old);
+		free(t->files[i].new);
+	}
+	free(t->files);
+	free(t->dev);
+	memset(t, 0, sizeof(*t));
+}
+
+int pt_txn_add(struct pt_txn *t, const struct pt_dev *d, const char *driver, const char *override,
+	       enum pt_record_op record)
+{
+	struct pt_txn_dev x = { 0 };
+	char rec[64];
+	int rc;
+
+	snprintf(x.bdf, sizeof(x.bdf), "%s", d->name);
+	x.group = d->group;
+	if ((rc = read_state(d->name, &x.from)) < 0)
+		return rc;
+	snprintf(x.to.driver, sizeof(x.to.driver), "%s", driver);
+	snprintf(x.to.override, sizeof(x.to.override), "%s", override);
+	x.record = record;
+	/* a record is never overwritten: the first run's is the way back */
+	x.record_new = record == PT_RECORD_CREATE && !pt_record_get(d->name, rec, sizeof(rec));
+	x.unchanged = at_state(&x.to, &x.from);
+	if (x.unchanged && x.record_new)
+		x.record_new = false; /* nothing will be written, so nothing recorded */
+	x.now = x.from;
+	t->dev = pt_xrealloc(t->dev, (t->n + 1) * sizeof(*t->dev));
+	t->dev[t->n++] = x;
+	return 0;
+}
+
+int pt_txn_add_file(struct pt_txn *t, const char *path, const char *content)
+{
+	struct pt_txn_file f = { { 0 }, NULL, NULL };
+	char *old = NULL;
+	long n;
+
+	if (strlen(path) >= sizeof(f.path))
+		return -ENAMETOOLONG;
+	snprintf(f.path, sizeof(f.path), "%s", path);
+	n = pt_read_file(&old, 4096, "%s", path);
+	if (n < 0 && n != -ENOENT)
+		return (int)n;
+	f.old = n < 0 ? NULL : old;
+	f.new = content ? pt_xstrdup(content) : NULL;
+	t->files = pt_xrealloc(t->files, (t->nfiles + 1) * sizeof(*t->files));
+	t->files[t->nfiles++] = f;
+	return 0;
+}
+
+/* ---- applying ---- */
+
+static int journal_write(const struct pt_txn *t, bool committed)
+{
+	char *text;
+	int rc;
+
+	if (pt_dry_run)
+		return 0;
+	text = pt_txn_format(t, committed);
+	pt_debug("journal %s%s", PT_JOURNAL, committed ? " (committed)" : "");
+	rc = pt_put_file_raw(text, strlen(text), PT_JOURNAL);
+	free(text);
+	return rc;
+}
+
+static int journal_remove(void)
+{
+	char path[PATH_MAX];
+
+	if (pt_dry_run)
+		return 0;
+	pt_debug("journal %s removed", PT_JOURNAL);
+	pt_fault_point();
+	if (pt_path(path, sizeof(path), PT_JOURNAL) < 0)
+		return -ENAMETOOLONG;
+	return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
+}
+
+/* A signal stops the run between two writes, never inside one. */
+static int interrupted(void)
+{
+	return pt_signal_caught() ? -EINTR : 0;
+}
+
+/* The driver `name` must be there before a device can be bound to it:
+ * load its module on the live host (the record's module, or the name). */
+static int driver_available(const char *name, const char *module, char *err, size_t len)
+{
+	int rc;
+
+	if (!name[0] || strcmp(name, PT_ANY_DRIVER) == 0 || pt_exists("/sys/bus/pci/drivers/%s", name))
+		return 0;
+	if (pt_dry_run) {
+		pt_dry_run_print("load module %s\n", module[0] ? module : name);
+		return 0;
+	}
+	if (!pt_sysroot_live())
+		return snprintf(err, len, "driver %s is not loaded in the sysroot", name), -ENOENT;
+	pt_debug("loading module %s", module[0] ? module : name);
+	rc = pt_module_load(module[0] ? module : name);
+	if (rc < 0 && rc != -EEXIST) {
+		snprintf(err, len, "driver %s is not available: module %s cannot be loaded (%s)", name,
+			 module[0] ? module : name, strerror(-rc));
+		return rc;
+	}
+	if (!pt_exists("/sys/bus/pci/drivers/%s", name)) {
+		snprintf(err, len, "driver %s is not available: loading module %s did not register it", name,
+			 module[0] ? module : name);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+/* vfio-pci and its IOMMU backend, before drivers_probe can pick it. */
+static int vfio_available(char *err, size_t len)
+{
+	static const char *const mods[] = { "vfio-pci", "vfio_iommu_type1" };
+
+	for (size_t i = 0; i < 2; i++) {
+		char path[256];
+		enum pt_mod_state st = pt_module_state(mods[i], path, sizeof(path));
+		int rc;
+
+		if (st == PT_MOD_LOADED || st == PT_MOD_BUILTIN)
+			continue;
+		if (pt_dry_run) {
+			pt_dry_run_print("load module %s\n", mods[i]);
+			continue;
+		}
+		if (!pt_sysroot_live()) {
+			/* a recorded host: nothing to load, and its tree says vfio-pci is absent */
+			if (!pt_exists("/sys/bus/pci/drivers/vfio-pci"))
+				return snprintf(err, len, "module %s is not loaded in the sysroot", mods[i]), -ENOENT;
+			continue;
+		}
+		pt_debug("loading module %s", mods[i]);
+		if ((rc = pt_module_load(mods[i])) < 0) {
+			snprintf(err, len, "cannot load module %s: %s", mods[i], strerror(-rc));
+			return rc;
+		}
+	}
+	return 0;
+}
+
+static int fail(char *err, size_t len, const char *bdf, const char *what, int rc)
+{
+	snprintf(err, len, "%s: %s: %s", bdf, what,
+		 rc == -ENODEV ? "the device is gone" : rc == -EINTR ? "interrupted" : strerror(-rc));
+	return rc;
+}
+
+/* Move one device to `want`: driver_override, unbind, bind or probe, each
+ * write followed by a look at the signals; then the kernel's answer. */
+static int move(struct pt_txn_dev *x, const struct pt_dev_state *want, bool stop_on_signal, char *err,
+		size_t len)
+{
+	struct pt_dev_state cur;
+	int rc;
+
+	if ((rc = read_state(x->bdf, &cur)) < 0)
+		return fail(err, len, x->bdf, "reading its driver", rc);
+	if (at_state(want, &cur)) {
+		x->now = cur;
+		return 0;
+	}
+	if (strcmp(cur.override, want->override) != 0) {
+		x->touched = true;
+		rc = pt_write_attr(want->override[0] ? want->override : "\n",
+				   "/sys/bus/pci/devices/%s/driver_override", x->bdf);
+		if (rc < 0)
+			return fail(err, len, x->bdf, "setting driver_override", rc);
+		if (stop_on_signal && (rc = interrupted()) < 0)
+			return fail(err, len, x->bdf, "setting driver_override", rc);
+	}
+	if (cur.driver[0] && !driver_matches(want->driver, cur.driver)) {
+		x->touched = true;
+		if ((rc = pt_write_attr(x->bdf, "/sys/bus/pci/drivers/%s/unbind", cur.driver)) < 0)
+			return fail(err, len, x->bdf, "unbinding its driver", rc);
+		if (stop_on_signal && (rc = interrupted()) < 0)
+			return fail(err, len, x->bdf, "unbinding its driver", rc);
+	}
+	if (want->driver[0] && !(cur.driver[0] && driver_matches(want->driver, cur.driver))) {
+		x->touched = true;
+		/* the override picks the driver itself; otherwise bind the one wanted */
+		if (strcmp(want->driver, PT_ANY_DRIVER) == 0 || strcmp(want->override, want->driver) == 0)
+			rc = pt_write_attr(x->bdf, "/sys/bus/pci/drivers_probe");
+		else
+			rc = pt_write_attr(x->bdf, "/sys/bus/pci/drivers/%s/bind", want->driver);
+		if (rc < 0)
+			return fail(err, len, x->bdf, strcmp(want->driver, "vfio-pci") == 0 ? "probing vfio-pci"
+						      : "binding its driver", rc);
+	}
+	if (pt_dry_run) {
+		x->now = *want;
+		return 0;
+	}
+	if ((rc = read_state(x->bdf, &x->now)) < 0)
+		return fail(err, len, x->bdf, "reading its driver", rc);
+	if (!driver_matches(want->driver, x->now.driver)) {
+		if (strcmp(want->driver, "vfio-pci") == 0 && x->now.driver[0] == '\0' &&
+		    pt_exists("/sys/bus/pci/devices/%s/sriov_numvfs", x->bdf))
+			snprintf(err, len, "%s: vfio-pci did not take it (driver now: none; a PF with VFs enabled?)",
+				 x->bdf);
+		else
+			snprintf(err, len, "%s: %s did not take it (driver now: %s)", x->bdf,
+				 strcmp(want->driver, PT_ANY_DRIVER) == 0 ? "no host driver" : want->driver,
+				 x->now.driver[0] ? x->now.driver : "none");
+		return -EIO;
+	}
+	return 0;
+}
+
+/* The module behind a bound driver ("xhci_hcd" -> "xhci_pci"), or "". */
+static void driver_module(const char *driver, char *module, size_t len)
+{
+	module[0] = '\0';
+	if (driver[0] && pt_read_link_name(module, len, "/sys/bus/pci/drivers/%s/module", driver) <= 0)
+		module[0] = '\0';
+	if (module[0] && !pt_name_ok(module))
+		module[0] = '\0';
+}
+
+static int record_create(struct pt_txn_dev *x, char *err, size_t len)
+{
+	char content[160], module[64];
+	int rc;
+
+	driver_module(x->from.driver, module, sizeof(module));
+	/* line 1: the driver ("" none); line 2: its module, to load it back */
+	if (module[0] && strcmp(module, x->from.driver) != 0)
+		snprintf(content, sizeof(content), "%s\nmodule %s", x->from.driver, module);
+	else
+		snprintf(content, sizeof(content), "%s", x->from.driver);
+	if ((rc = pt_put_file(content, PT_RECORD_DIR "/%s", x->bdf)) < 0)
+		return fail(err, len, x->bdf, "recording its driver under " PT_RECORD_DIR, rc);
+	return 0;
+}
+
+static void record_module(const char *bdf, char *module, size_t len)
+{
+	char *s = NULL, *m;
+
+	module[0] = '\0';
+	if (pt_read_file(&s, 4096, PT_RECORD_DIR "/%s", bdf) < 0)
+		return;
+	if ((m = strstr(s, "\nmodule ")) != NULL) {
+		m += 8;
+		m[strcspn(m, "\r\n")] = '\0';
+		if (pt_name_ok(m))
+			snprintf(module, len, "%s", m);
+	}
+	free(s);
+}
+
+static int file_put(const struct pt_txn_file *f, const char *content)
+{
+	if (!content)
+		return pt_remove_file("%s", f->path);
+	/* the content is one line (driverctl's format); pt_put_file adds the newline */
+	char line[256];
+
+	snprintf(line, sizeof(line), "%.*s", (int)strcspn(content, "\n"), content);
+	return pt_put_file(line, "%s", f->path);
+}
+
+/* Undo what the run did, newest first. Returns how many devices are not
+ * back; err gets them. */
+static size_t roll_back(struct pt_txn *t, size_t upto, char *err, size_t len)
+{
+	size_t stuck = 0;
+	char e2[512];
+
+	t->rolled_back = true;
+	for (size_t i = t->nfiles; i-- > 0;)
+		if (file_put(&t->files[i], t->files[i].old) < 0)
+			pt_warn("rollback: %s: cannot restore it", t->files[i].path);
+	for (size_t k = upto; k-- > 0;) {
+		struct pt_txn_dev *x = &t->dev[k];
+
+		if (!x->touched && !x->record_new) {
+			x->back = true;
+			continue;
+		}
+		if (x->touched && move(x, &x->from, false, e2, sizeof(e2)) < 0) {
+			size_t l = strlen(err);
+
+			pt_warn("rollback: %s", e2);
+			snprintf(err + l, len - l, "%s%s (on %s, was on %s)", stuck++ ? ", " : "", x->bdf,
+				 none_if_empty(x->now.driver), none_if_empty(x->from.driver));
+			continue;
+		}
+		x->back = true;
+		if (x->record_new && pt_remove_file(PT_RECORD_DIR "/%s", x->bdf) < 0)
+			pt_warn("rollback: %s: cannot remove its record", x->bdf);
+	}
+	return stuck;
+}
+
+/* After a bind: every group that went to vfio-pci has its /dev/vfio node. */
+static int check_vfio_nodes(const struct pt_txn *t, char *err, size_t len)
+{
+	for (size_t i = 0; i < t->n && !pt_dry_run; i++)
+		if (strcmp(t->dev[i].to.driver, "vfio-pci") == 0 && t->dev[i].group >= 0 &&
+		    !pt_exists("/dev/vfio/%d", t->dev[i].group)) {
+			snprintf(err, len, "/dev/vfio/%d did not appear: the group is not usable "
+				 "(another device in it still has a host driver?)", t->dev[i].group);
+			return -ENOENT;
+		}
+	return 0;
+}
+
+static void finish_message(struct pt_txn *t, size_t stuck, const char *stuck_list, char *err, size_t len)
+{
+	bool any = false;
+	size_t l = strlen(err);
+
+	for (size_t i = 0; i < t->n; i++)
+		any |= t->dev[i].touched || t->dev[i].record_new;
+	for (size_t i = 0; i < t->nfiles; i++)
+		any = true;
+	if (stuck)
+		snprintf(err + l, len - l, "; not back: %s; 'vfio-bind --restore' finishes the job", stuck_list);
+	else if (any)
+		snprintf(err + l, len - l, "; every device is back where it was");
+	else
+		snprintf(err + l, len - l, "; nothing was changed");
+}
+
+int pt_txn_run(struct pt_txn *t, char *err, size_t errlen)
+{
+	size_t done = 0, stuck;
+	bool work = t->nfiles > 0, vfio_checked = false;
+	char stuck_list[512] = "";
+	int rc = 0;
+
+	err[0] = '\0';
+	for (size_t i = 0; i < t->n; i++)
+		work |= !t->dev[i].unchanged;
+	if (!work)
+		return PT_EXIT_OK;
+	/* the drivers the devices go to, before anything is written */
+	for (size_t i = 0; i < t->n && rc == 0; i++) {
+		char module[64] = "";
+		const char *to = t->dev[i].to.driver;
+
+		if (t->dev[i].unchanged)
+			continue;
+		if (strcmp(to, "vfio-pci") == 0) {
+			if (!vfio_checked)
+				rc = vfio_available(err, errlen);
+			vfio_checked = true;
+			continue;
+		}
+		record_module(t->dev[i].bdf, module, sizeof(module));
+		if ((rc = driver_available(to, module, err, errlen)) < 0) {
+			char tmp[600];
+
+			snprintf(tmp, sizeof(tmp), "%s: %s", t->dev[i].bdf, err);
+			snprintf(err, errlen, "%s", tmp);
+		}
+	}
+	if (rc < 0) {
+		finish_message(t, 0, "", err, errlen);
+		return PT_EXIT_FAIL;
+	}
+	/* the journal is on disk before the first write */
+	if ((rc = journal_write(t, false)) < 0) {
+		snprintf(err, errlen, "cannot write the journal %s: %s; nothing was changed", PT_JOURNAL,
+			 strerror(-rc));
+		return PT_EXIT_FAIL;
+	}
+	pt_signals_catch();
+	for (done = 0; done < t->n && rc == 0; done++) {
+		struct pt_txn_dev *x = &t->dev[done];
+
+		if (x->unchanged)
+			continue;
+		if (x->record_new && (rc = record_create(x, err, errlen)) < 0)
+			break;
+		if ((rc = interrupted()) < 0 || (rc = move(x, &x->to, true, err, errlen)) < 0) {
+			done++;
+			break;
+		}
+	}
+	if (rc == 0)
+		rc = check_vfio_nodes(t, err, errlen);
+	for (size_t i = 0; i < t->nfiles && rc == 0; i++)
+		if ((rc = interrupted()) == 0 && (rc = file_put(&t->files[i], t->files[i].new)) < 0)
+			snprintf(err, errlen, "%s: %s", t->files[i].path, strerror(-rc));
+	if (rc == 0)
+		rc = interrupted();
+	if (rc < 0) {
+		if ((t->signal = pt_signal_caught()) != 0)
+			snprintf(err, errlen, "interrupted by %s", pt_signal_name(t->signal));
+		stuck = roll_back(t, done < t->n ? done + 1 : t->n, stuck_list, sizeof(stuck_list));
+		finish_message(t, stuck, stuck_list, err, errlen);
+		if (stuck == 0)
+			journal_remove();
+		return PT_EXIT_FAIL;
+	}
+	/* committed: only the cleanup is left, which --restore can finish too */
+	journal_write(t, true);
+	for (size_t i = 0; i < t->n; i++)
+		if (t->dev[i].record == PT_RECORD_REMOVE && !t->dev[i].unchanged &&
+		    pt_remove_file(PT_RECORD_DIR "/%s", t->dev[i].bdf) < 0)
+			pt_warn("%s: cannot remove its record under " PT_RECORD_DIR, t->dev[i].bdf);
+	journal_remove();
+	return PT_EXIT_OK;
+}
+
+/* ---- after a SIGKILL ---- */
+
+bool pt_txn_pending(long *pid)
+{
+	char *s = NULL;
+
+	*pid = 0;
+	if (pt_read_file(&s, 1 << 20, PT_JOURNAL) < 0)
+		return false;
+	if (strstr(s, "\npid "))
+		*pid = strtol(strstr(s, "\npid ") + 5, NULL, 10);
+	free(s);
+	return true;
+}
+
+/* Temporary files a killed run can leave: NAME.tmp of a record, a
+ * driverctl file or the journal. */
+static void remove_tmp_files(void)
+{
+	static const char *const dirs[] = { PT_RECORD_DIR, PT_PERSIST_DIR, "/run/passthru-utils" };
+
+	for (size_t d = 0; d < 3; d++) {
+		char **names = NULL;
+		int n = pt_list_dir(&names, "%s", dirs[d]);
+
+		for (int i = 0; i < n; i++) {
+			size_t l = strlen(names[i]);
+
+			if (l > 4 && strcmp(names[i] + l - 4, ".tmp") == 0 &&
+			    (d != 1 || strncmp(names[i], "pci-", 4) == 0))
+				pt_remove_file("%s/%s", dirs[d], names[i]);
+		}
+		if (n > 0)
+			pt_free_names(names, n);
+	}
+}
+
+int pt_txn_restore(struct pt_txn *t, char *msg, size_t len)
+{
+	char *text = NULL, stuck_list[512] = "";
+	long pid;
+	bool committed;
+	size_t stuck = 0, moved = 0;
+
+	msg[0] = '\0';
+	if (pt_read_file(&text, 1 << 20, PT_JOURNAL) < 0) {
+		remove_tmp_files();
+		return PT_EXIT_OK;
+	}
+	if (!pt_txn_parse(text, t, &pid, &committed)) {
+		free(text);
+		snprintf(msg, len, "%s is not a journal of this version; left as it is", PT_JOURNAL);
+		return PT_EXIT_FAIL;
+	}
+	free(text);
+	if (committed) {
+		/* the run had finished its changes: only its cleanup was left */
+		for (size_t i = 0; i < t->n; i++) {
+			struct pt_txn_dev *x = &t->dev[i];
+			struct pt_dev_state cur;
+
+			if (x->record == PT_RECORD_REMOVE && read_state(x->bdf, &cur) == 0 && at_state(&x->to, &cur))
+				pt_remove_file(PT_RECORD_DIR "/%s", x->bdf);
+		}
+		remove_tmp_files();
+		journal_remove();
+		snprintf(msg, len, "the run of pid %ld (%s) had finished its changes; its cleanup is done", pid,
+			 t->action);
+		return PT_EXIT_OK;
+	}
+	for (size_t i = 0; i < t->nfiles; i++)
+		if (file_put(&t->files[i], t->files[i].old) < 0)
+			pt_warn("%s: cannot restore it", t->files[i].path);
+	for (size_t k = t->n; k-- > 0;) {
+		struct pt_txn_dev *x = &t->dev[k];
+		char e2[512];
+		struct pt_dev_state cur;
+
+		if (read_state(x->bdf, &cur) == 0 && at_state(&x->from, &cur)) {
+			x->now = cur;
+		} else {
+			x->touched = true;
+			if (move(x, &x->from, false, e2, sizeof(e2)) < 0) {
+				size_t l = strlen(stuck_list);
+
+				pt_warn("%s", e2);
+				snprintf(stuck_list + l, sizeof(stuck_list) - l, "%s%s (on %s, was on %s)",
+					 stuck++ ? ", " : "", x->bdf, none_if_empty(x->now.driver),
+					 none_if_empty(x->from.driver));
+				continue;
+			}
+			moved++;
+		}
+		x->back = true;
+		if (x->record_new)
+			pt_remove_file(PT_RECORD_DIR "/%s", x->bdf);
+	}
+	remove_tmp_files();
+	if (stuck) {
+		snprintf(msg, len, "the %s run of pid %ld was interrupted; not back: %s; the journal stays for "
+			 "another --restore", t->action, pid, stuck_list);
+		return PT_EXIT_FAIL;
+	}
+	journal_remove();
+	snprintf(msg, len, "the %s run of pid %ld was interrupted; %zu device%s put back, every device is "
+		 "where it was before it", t->action, pid, moved, moved == 1 ? "" : "s");
+	return PT_EXIT_OK;
+}

@@ -1,0 +1,111 @@
+/* The transaction: one change to the host's devices, all or nothing
+ * (DESIGN.md, "The transaction"). Plan (the caller adds each device with
+ * the state it is to reach, and each file under /etc with its new
+ * content), journal (every device's original state and every file's old
+ * content on disk, fsync'd, before the first write), apply (one device at a
+ * time: driver_override, unbind, bind or probe), verify (the kernel's driver
+ * link, and a /dev/vfio node for every group that went to vfio-pci), roll
+ * back (on a failure, and on SIGINT, SIGTERM, SIGHUP or SIGQUIT between
+ * steps: every device to exactly where it was, a driverless one to no
+ * driver, every file to its old content), report (what is true afterwards).
+ * After a SIGKILL, pt_txn_restore() finishes from the journal.
+ *
+ * vfio-bind's records (/run/passthru-utils/vfio-bind/BDF: the driver a
+ * device had before vfio-bind took it) are kept here too: a bind creates a
+ * device's record before its first write unless one exists (a record is
+ * never overwritten), a give-back removes it only once the device is
+ * verifiably back. */
+#ifndef PT_TXN_H
+#define PT_TXN_H
+
+#include "pcidev.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define PT_RECORD_DIR "/run/passthru-utils/vfio-bind"
+#define PT_PERSIST_DIR "/etc/driverctl.d"
+#define PT_JOURNAL "/run/passthru-utils/journal"
+
+/* Where a device is: its driver ("" none) and its driver_override ("" none). */
+struct pt_dev_state {
+	char driver[64];
+	char override[64];
+};
+
+/* The driver a give-back leaves to the kernel to choose (no record). */
+#define PT_ANY_DRIVER "*"
+
+enum pt_record_op {
+	PT_RECORD_KEEP,   /* leave the device's record as it is */
+	PT_RECORD_CREATE, /* a bind: record where it was, unless a record exists */
+	PT_RECORD_REMOVE, /* a give-back: remove the record once it is back */
+};
+
+struct pt_txn_dev {
+	char bdf[PT_BDF_LEN];
+	int group;
+	struct pt_dev_state from, to, now;
+	enum pt_record_op record;
+	bool record_new;  /* this run created the record (rollback removes it) */
+	bool touched;     /* a write was made to it */
+	bool unchanged;   /* it was where it was asked to be */
+	bool back;        /* after a rollback: verifiably where it was */
+};
+
+struct pt_txn_file {
+	char path[256];   /* as on the host: /etc/driverctl.d/pci-BDF */
+	char *old;        /* its content before, NULL when it did not exist */
+	char *new;        /* its content after, NULL to remove it */
+};
+
+struct pt_txn {
+	char action[16];  /* "bind", "unbind", "apply": in the journal and messages */
+	struct pt_txn_dev *dev;
+	size_t n;
+	struct pt_txn_file *files;
+	size_t nfiles;
+	int signal;       /* the signal that ended the run, or 0 */
+	bool rolled_back;
+};
+
+void pt_txn_init(struct pt_txn *t, const char *action);
+void pt_txn_free(struct pt_txn *t);
+
+/* Add device d, to be moved to driver `driver` with driver_override
+ * `override` ("" for none; PT_ANY_DRIVER lets the kernel choose). Its
+ * present state is read now. Returns 0 or -errno (-ENODEV: gone). */
+int pt_txn_add(struct pt_txn *t, const struct pt_dev *d, const char *driver, const char *override,
+	       enum pt_record_op record);
+/* Add a file under /etc to be replaced by `content` (NULL: removed). Its
+ * old content is read now. */
+int pt_txn_add_file(struct pt_txn *t, const char *path, const char *content);
+
+/* Journal, apply, verify; on a failure or a signal, roll back. Returns
+ * PT_EXIT_OK, or an exit code with a one-line message in err that says
+ * what is true afterwards: every device back, or which are not, where they
+ * are, and the command that finishes the job. */
+int pt_txn_run(struct pt_txn *t, char *err, size_t errlen);
+
+/* Whether a journal is on disk (a run was killed); its pid in *pid. */
+bool pt_txn_pending(long *pid);
+/* After a SIGKILL: bring every device the journal names to where it was,
+ * restore its files, remove the run's temporary files and the journal.
+ * The caller holds the lock. Returns PT_EXIT_OK with a summary in msg, or
+ * an exit code with what is still wrong. With no journal: PT_EXIT_OK and
+ * msg "". */
+int pt_txn_restore(struct pt_txn *t, char *msg, size_t len);
+
+/* The record of a device ("" when it had no driver); false when none. */
+bool pt_record_get(const char *bdf, char *driver, size_t len);
+
+/* Pure: whether s may become one component of a path: a driver or module
+ * name ([A-Za-z0-9_.-], not "." or "..", shorter than 64). */
+bool pt_name_ok(const char *s);
+
+/* Pure: the journal's text for t, and back (what --restore reads).
+ * pt_txn_parse fills t from text; returns false on anything malformed. */
+char *pt_txn_format(const struct pt_txn *t, bool committed);
+bool pt_txn_parse(const char *text, struct pt_txn *t, long *pid, bool *committed);
+
+#endif

@@ -482,6 +482,7 @@ static int record_create(struct pt_txn_dev *x, char *err, size_t len)
 		snprintf(content, sizeof(content), "%s\nmodule %s", x->from.driver, module);
 	else
 		snprintf(content, sizeof(content), "%s", x->from.driver);
+	x->recorded = true; /* a failed write may still leave a file: rollback removes it */
 	if ((rc = pt_put_file(content, PT_RECORD_DIR "/%s", x->bdf)) < 0)
 		return fail(err, len, x->bdf, "recording its driver under " PT_RECORD_DIR, rc);
 	return 0;
@@ -528,7 +529,7 @@ static size_t roll_back(struct pt_txn *t, size_t upto, char *err, size_t len)
 	for (size_t k = upto; k-- > 0;) {
 		struct pt_txn_dev *x = &t->dev[k];
 
-		if (!x->touched && !x->record_new) {
+		if (!x->touched && !x->recorded) {
 			x->back = true;
 			continue;
 		}
@@ -541,7 +542,7 @@ static size_t roll_back(struct pt_txn *t, size_t upto, char *err, size_t len)
 			continue;
 		}
 		x->back = true;
-		if (x->record_new && pt_remove_file(PT_RECORD_DIR "/%s", x->bdf) < 0)
+		if (x->recorded && pt_remove_file(PT_RECORD_DIR "/%s", x->bdf) < 0)
 			pt_warn("rollback: %s: cannot remove its record", x->bdf);
 	}
 	return stuck;
@@ -566,9 +567,7 @@ static void finish_message(struct pt_txn *t, size_t stuck, const char *stuck_lis
 	size_t l = strlen(err);
 
 	for (size_t i = 0; i < t->n; i++)
-		any |= t->dev[i].touched || t->dev[i].record_new;
-	for (size_t i = 0; i < t->nfiles; i++)
-		any = true;
+		any |= t->dev[i].touched || t->dev[i].recorded;
 	if (stuck)
 		snprintf(err + l, len - l, "; not back: %s; 'vfio-bind --restore' finishes the job", stuck_list);
 	else if (any)
@@ -614,19 +613,21 @@ int pt_txn_run(struct pt_txn *t, char *err, size_t errlen)
 		finish_message(t, 0, "", err, errlen);
 		return PT_EXIT_FAIL;
 	}
+	/* from the journal on, a signal rolls back instead of killing the run */
+	pt_signals_catch();
 	/* the journal is on disk before the first write */
 	if ((rc = journal_write(t, false)) < 0) {
 		snprintf(err, errlen, "cannot write the journal %s: %s; nothing was changed", PT_JOURNAL,
 			 strerror(-rc));
 		return PT_EXIT_FAIL;
 	}
-	pt_signals_catch();
+	rc = interrupted();
 	for (done = 0; done < t->n && rc == 0; done++) {
 		struct pt_txn_dev *x = &t->dev[done];
 
 		if (x->unchanged)
 			continue;
-		if (x->record_new && (rc = record_create(x, err, errlen)) < 0)
+		if (x->record_new && ((rc = interrupted()) < 0 || (rc = record_create(x, err, errlen)) < 0))
 			break;
 		if ((rc = interrupted()) < 0 || (rc = move(x, &x->to, true, err, errlen)) < 0) {
 			done++;

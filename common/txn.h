@@ -49,6 +49,7 @@ struct pt_txn_dev {
 	enum pt_record_op record;
 	bool record_new;  /* this run created the record (rollback removes it) */
 	bool touched;     /* a write was made to it */
+	bool recorded;    /* this run wrote its record */
 	bool unchanged;   /* it was where it was asked to be */
 	bool back;        /* after a rollback: verifiably where it was */
 };

@@ -249,6 +249,10 @@ static void check_reset(const struct pt_dev *d, const struct pt_reset_info *ri)
 		die(PT_EXIT_UNSUPPORTED, "%s cannot be reset by the kernel (no reset attribute)", d->name);
 	if (opt_slot && !ri->bridge)
 		die(PT_EXIT_UNSUPPORTED, "%s is on a root bus: there is no bridge to reset it with --slot", d->name);
+	if (opt_raw && ri->hotplug_port && !opt_force)
+		die(PT_EXIT_REFUSED, "%s is a hot-plug capable port: pciehp would take a secondary bus reset "
+		    "by hand for a surprise removal; --slot resets it the kernel's way, --force by hand anyway",
+		    ri->bridge->name);
 	if (opt_slot && !ri->below_same_slot && !opt_force)
 		die(PT_EXIT_REFUSED, "a bus reset below %s also resets devices outside this slot; --force "
 		       "resets them too", ri->bridge->name);
@@ -264,10 +268,6 @@ static void check_reset(const struct pt_dev *d, const struct pt_reset_info *ri)
 		    "reset_method only for a function alone on its bus, reset_subordinate from Linux 6.12, "
 		    "a VFIO hot reset with every function below on vfio-pci); --raw-sbr resets it by hand, "
 		    "as a last resort", d->name, ri->bridge->name);
-	if (opt_raw && ri->hotplug_port && !opt_force)
-		die(PT_EXIT_REFUSED, "%s is a hot-plug capable port: pciehp would take a secondary bus reset "
-		    "by hand for a surprise removal; --slot resets it the kernel's way, --force by hand anyway",
-		    ri->bridge->name);
 	ns = reset_scope(d, ri, bus, scope, 128);
 	for (size_t i = 0; i < ns; i++) {
 		const struct pt_dev *x = scope[i];

@@ -54,7 +54,7 @@ ok $? "-J --dry-run success: one entry, error null"
 j=$("$GR" --sysroot "$S" -J --dry-run 01:00.0 2>/dev/null); rc=$?
 [ $rc -eq 1 ] && echo "$j" | jq -e '.error.exit == 1 and (.error.message | contains("the device is gone"))' >/dev/null
 ok $? "-J on a dead device: a document with exit 1"
-j=$(PASSTHRU_FAIL_WRITE=2 "$BUILDDIR/faults/gpu-reset" --sysroot $N -J --method flr 02:00.0 2>/dev/null); rc=$?
+j=$(PASSTHRU_FAIL_WRITE=2 "$BUILDDIR/faults/gpu-reset" --sysroot "$S" -J --method flr 02:00.0 2>/dev/null); rc=$?
 if [ -x "$BUILDDIR/faults/gpu-reset" ]; then
 	[ $rc -eq 1 ] && echo "$j" | jq -e '.resets[0].came_back == null and .error.exit == 1 and (.error.message | contains("reset: Input/output error"))' >/dev/null
 	ok $? "-J failure midway (fault build, 2nd write fails): one document with the failed entry"

@@ -4,11 +4,15 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/vfio.h>
 #include <pci/pci.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
+#include <unistd.h>
 
 const char *pt_reset_verdict_name(enum pt_reset_verdict v)
 {
@@ -18,6 +22,17 @@ const char *pt_reset_verdict_name(enum pt_reset_verdict v)
 	case PT_RESET_BUS: return "bus";
 	case PT_RESET_NONE: return "none";
 	case PT_RESET_GONE: return "gone";
+	}
+	return "?";
+}
+
+const char *pt_bus_way_name(enum pt_bus_way w)
+{
+	switch (w) {
+	case PT_BUS_NONE: return "none";
+	case PT_BUS_METHOD: return "reset_method bus";
+	case PT_BUS_SUBORDINATE: return "reset_subordinate";
+	case PT_BUS_VFIO: return "vfio hot reset";
 	}
 	return "?";
 }
@@ -72,6 +87,24 @@ static void read_caps(const struct pt_host *h, const struct pt_dev *d, struct pt
 		ri->no_soft_reset = pci_read_word(pd, (int)cap->addr + PCI_PM_CTRL) & PCI_PM_CTRL_NO_SOFT_RST;
 	}
 	pci_free_dev(pd);
+}
+
+/* A hot-plug capable port (PCIe Slot Capabilities, bit 6): pciehp takes
+ * a link that drops under a hand-made bus reset for a surprise removal;
+ * the kernel's own bus reset masks that (pciehp_reset_slot). */
+static bool hotplug_port(const struct pt_host *h, const struct pt_dev *b)
+{
+	struct pci_dev *pd = pci_get_dev(h->pacc, (int)b->bdf.domain, (int)b->bdf.bus,
+					 (int)b->bdf.dev, (int)b->bdf.fn);
+	struct pci_cap *cap;
+	bool hp = false;
+
+	pci_fill_info(pd, PCI_FILL_CAPS);
+	if ((cap = pci_find_cap(pd, PCI_CAP_ID_EXP, PCI_CAP_NORMAL)) &&
+	    (pci_read_word(pd, (int)cap->addr + PCI_EXP_FLAGS) & PCI_EXP_FLAGS_SLOT))
+		hp = pci_read_long(pd, (int)cap->addr + PCI_EXP_SLTCAP) & PCI_EXP_SLTCAP_HPC;
+	pci_free_dev(pd);
+	return hp;
 }
 
 static bool below_bridge(const struct pt_host *h, const struct pt_dev *x, const struct pt_dev *bridge)
@@ -133,6 +166,20 @@ void pt_reset_inspect(const struct pt_host *h, const struct pt_dev *d, struct pt
 			if (!pt_bdf_same_slot(&x->bdf, &d->bdf))
 				ri->below_same_slot = false;
 		}
+	}
+	if (ri->bridge) {
+		ri->subordinate_attr = pt_exists("/sys/bus/pci/devices/%s/reset_subordinate", ri->bridge->name);
+		ri->hotplug_port = hotplug_port(h, ri->bridge);
+		ri->all_vfio = d->driver && strcmp(d->driver, "vfio-pci") == 0;
+		for (size_t i = 0; i < ri->nbelow; i++)
+			if (!ri->below[i]->driver || strcmp(ri->below[i]->driver, "vfio-pci") != 0)
+				ri->all_vfio = false;
+		if (ri->nbelow == 0 && word_in(ri->methods, "bus"))
+			ri->bus_way = PT_BUS_METHOD;
+		else if (ri->subordinate_attr)
+			ri->bus_way = PT_BUS_SUBORDINATE;
+		else if (ri->all_vfio && pt_exists("/dev/vfio/vfio"))
+			ri->bus_way = PT_BUS_VFIO;
 	}
 	function_level = word_in(ri->methods, "flr") || word_in(ri->methods, "af_flr") ||
 			 word_in(ri->methods, "device_specific") || word_in(ri->methods, "acpi") ||
@@ -250,78 +297,327 @@ int pt_reset_kernel(const struct pt_dev *d, const struct pt_reset_info *ri, cons
 	return rc;
 }
 
-/* The registers a secondary bus reset clears and the kernel restores
- * (drivers/pci/pci.c pci_restore_state): header words, BARs (or a bridge's
- * bus numbers and windows), the ROM BAR, interrupt line, the PCIe control
- * registers; the command register goes last so nothing decodes before its
- * BARs are back. */
-struct saved_cfg {
-	const struct pt_dev *d;
-	uint8_t cfg[256];
-	int pcie;  /* offset of the PCIe capability, or 0 */
-};
-
-static int restore_cfg(const struct saved_cfg *s)
-{
-	const uint8_t *c = s->cfg;
-	bool bridge = (c[PCI_HEADER_TYPE] & 0x7f) == 1;
-	int rc = 0;
-
-	rc = rc ? rc : pt_write_config(s->d->name, 0x0c, c + 0x0c, 4);
-	rc = rc ? rc : pt_write_config(s->d->name, 0x10, c + 0x10, bridge ? 0x34 - 0x10 : 0x28 - 0x10);
-	rc = rc ? rc : pt_write_config(s->d->name, bridge ? 0x38 : 0x30, c + (bridge ? 0x38 : 0x30), 4);
-	rc = rc ? rc : pt_write_config(s->d->name, 0x3c, c + 0x3c, bridge ? 4 : 1);
-	if (s->pcie) {
-		rc = rc ? rc : pt_write_config(s->d->name, s->pcie + PCI_EXP_DEVCTL, c + s->pcie + PCI_EXP_DEVCTL, 2);
-		rc = rc ? rc : pt_write_config(s->d->name, s->pcie + PCI_EXP_LNKCTL, c + s->pcie + PCI_EXP_LNKCTL, 2);
-		rc = rc ? rc : pt_write_config(s->d->name, s->pcie + PCI_EXP_DEVCTL2, c + s->pcie + PCI_EXP_DEVCTL2, 2);
-	}
-	rc = rc ? rc : pt_write_config(s->d->name, PCI_COMMAND, c + PCI_COMMAND, 2);
-	return rc;
-}
-
+/* A sleep that a signal does not cut short: the devices need the time
+ * whatever happens (the signal is recorded and looked at after). */
 static void sleep_ms(long ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
 
-	if (!pt_dry_run)
-		nanosleep(&ts, NULL);
+	if (pt_dry_run)
+		return;
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
 }
 
-int pt_reset_slot(const struct pt_host *h, const struct pt_dev *d, const struct pt_reset_info *ri,
-		  long *usec, char *err, size_t errlen)
+/* VFIO's hot reset: the kernel resets the slot or bus of a vfio-pci
+ * device when the caller proves it owns every group the reset touches
+ * (drivers/vfio/pci/vfio_pci_core.c vfio_pci_ioctl_pci_hot_reset: every
+ * device of the dev_set must be in one of the groups passed, and every
+ * function on the bus must be bound to vfio-pci). */
+static int vfio_hot_reset(const struct pt_host *h, const struct pt_dev *d, const struct pt_reset_info *ri,
+			  long *usec, char *err, size_t errlen)
+{
+	int groups[65], ng = 0, gfd[65], container = -1, dev = -1, rc = 0;
+	char path[PATH_MAX], list[512] = "";
+	struct vfio_pci_hot_reset_info *info = NULL;
+	struct vfio_pci_hot_reset *req = NULL;
+	long t0;
+
+	(void)h;
+	for (size_t i = 0; i <= ri->nbelow; i++) {
+		const struct pt_dev *x = i == 0 ? d : ri->below[i - 1];
+		bool seen = false;
+
+		if (x->group < 0) {
+			snprintf(err, errlen, "%s: in no IOMMU group, so VFIO cannot reset it", x->name);
+			return -EOPNOTSUPP;
+		}
+		for (int k = 0; k < ng; k++)
+			seen |= groups[k] == x->group;
+		if (!seen && ng < 64) {
+			size_t l = strlen(list);
+
+			groups[ng++] = x->group;
+			snprintf(list + l, sizeof(list) - l, "%s%d", ng > 1 ? " " : "", x->group);
+		}
+	}
+	if (pt_dry_run) {
+		pt_dry_run_print("ioctl /dev/vfio/%d VFIO_DEVICE_PCI_HOT_RESET %s groups %s\n", d->group, d->name, list);
+		return 0;
+	}
+	for (int k = 0; k < ng; k++)
+		gfd[k] = -1;
+	if (pt_path(path, sizeof(path), "/dev/vfio/vfio") < 0 || (container = open(path, O_RDWR | O_CLOEXEC)) < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "opening /dev/vfio/vfio: %s", strerror(errno));
+		goto out;
+	}
+	for (int k = 0; k < ng; k++) {
+		struct vfio_group_status st = { .argsz = sizeof(st) };
+
+		if (pt_path(path, sizeof(path), "/dev/vfio/%d", groups[k]) < 0 ||
+		    (gfd[k] = open(path, O_RDWR | O_CLOEXEC)) < 0) {
+			rc = -errno;
+			snprintf(err, errlen, "opening /dev/vfio/%d: %s", groups[k], strerror(errno));
+			goto out;
+		}
+		if (ioctl(gfd[k], VFIO_GROUP_GET_STATUS, &st) < 0 || !(st.flags & VFIO_GROUP_FLAGS_VIABLE)) {
+			rc = -EPERM;
+			snprintf(err, errlen, "IOMMU group %d is not viable: a device in it is on a host driver",
+				 groups[k]);
+			goto out;
+		}
+		if (ioctl(gfd[k], VFIO_GROUP_SET_CONTAINER, &container) < 0) {
+			rc = -errno;
+			snprintf(err, errlen, "IOMMU group %d: VFIO_GROUP_SET_CONTAINER: %s", groups[k], strerror(errno));
+			goto out;
+		}
+		if (k == 0 && ioctl(container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU) < 0 &&
+		    ioctl(container, VFIO_SET_IOMMU, VFIO_TYPE1_IOMMU) < 0) {
+			rc = -errno;
+			snprintf(err, errlen, "VFIO_SET_IOMMU (type1): %s", strerror(errno));
+			goto out;
+		}
+	}
+	if ((dev = ioctl(gfd[0], VFIO_GROUP_GET_DEVICE_FD, d->name)) < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "%s: VFIO_GROUP_GET_DEVICE_FD: %s", d->name, strerror(errno));
+		goto out;
+	}
+	/* the kernel's list of what the reset takes along: every group must be ours */
+	info = pt_xcalloc(1, sizeof(*info) + 64 * sizeof(info->devices[0]));
+	info->argsz = (uint32_t)(sizeof(*info) + 64 * sizeof(info->devices[0]));
+	if (ioctl(dev, VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, info) < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "%s: VFIO_DEVICE_GET_PCI_HOT_RESET_INFO: %s", d->name, strerror(errno));
+		goto out;
+	}
+	for (uint32_t i = 0; i < info->count && i < 64; i++) {
+		bool ours = false;
+
+		for (int k = 0; k < ng; k++)
+			ours |= (uint32_t)groups[k] == info->devices[i].group_id;
+		if (!ours) {
+			rc = -EPERM;
+			snprintf(err, errlen, "%s: the kernel's hot reset also takes %04x:%02x:%02x.%x (group %u), "
+				 "which gpu-reset did not plan for", d->name, info->devices[i].segment,
+				 info->devices[i].bus, PCI_SLOT(info->devices[i].devfn),
+				 PCI_FUNC(info->devices[i].devfn), info->devices[i].group_id);
+			goto out;
+		}
+	}
+	req = pt_xcalloc(1, sizeof(*req) + (size_t)ng * sizeof(req->group_fds[0]));
+	req->argsz = (uint32_t)(sizeof(*req) + (size_t)ng * sizeof(req->group_fds[0]));
+	req->count = (uint32_t)ng;
+	for (int k = 0; k < ng; k++)
+		req->group_fds[k] = gfd[k];
+	t0 = now_usec();
+	if (ioctl(dev, VFIO_DEVICE_PCI_HOT_RESET, req) < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "%s: VFIO_DEVICE_PCI_HOT_RESET: %s", d->name, strerror(errno));
+	}
+	*usec = now_usec() - t0;
+out:
+	free(info);
+	free(req);
+	if (dev >= 0)
+		close(dev);
+	for (int k = 0; k < ng; k++)
+		if (gfd[k] >= 0)
+			close(gfd[k]);
+	if (container >= 0)
+		close(container);
+	return rc;
+}
+
+int pt_reset_bus(const struct pt_host *h, const struct pt_dev *d, const struct pt_reset_info *ri,
+		 enum pt_bus_way *used, long *usec, char *err, size_t errlen)
+{
+	long t0;
+	int rc;
+
+	*usec = 0;
+	*used = ri->bus_way;
+	switch (ri->bus_way) {
+	case PT_BUS_METHOD:
+		return pt_reset_kernel(d, ri, "bus", usec, err, errlen);
+	case PT_BUS_SUBORDINATE:
+		/* __pci_reset_bus(): every function saved, reset, restored (pci-sysfs.c) */
+		t0 = now_usec();
+		rc = pt_write_attr("1", "/sys/bus/pci/devices/%s/reset_subordinate", ri->bridge->name);
+		*usec = now_usec() - t0;
+		/* Debian's 6.1 has the attribute, but answers ENOTTY below a
+		 * pciehp slot (seen in tests/vm): then VFIO's way, if it is open */
+		if (rc == -ENOTTY && ri->all_vfio && pt_exists("/dev/vfio/vfio")) {
+			*used = PT_BUS_VFIO;
+			return vfio_hot_reset(h, d, ri, usec, err, errlen);
+		}
+		if (rc < 0)
+			snprintf(err, errlen, "%s: reset_subordinate: %s", ri->bridge->name, strerror(-rc));
+		return rc;
+	case PT_BUS_VFIO:
+		return vfio_hot_reset(h, d, ri, usec, err, errlen);
+	case PT_BUS_NONE:
+		break;
+	}
+	snprintf(err, errlen, "%s: the kernel has no way to reset the bus below %s", d->name,
+		 ri->bridge ? ri->bridge->name : "it");
+	return -EOPNOTSUPP;
+}
+
+static uint32_t dword(const uint8_t *c, unsigned o)
+{
+	return (uint32_t)c[o] | (uint32_t)c[o + 1] << 8 | (uint32_t)c[o + 2] << 16 | (uint32_t)c[o + 3] << 24;
+}
+
+struct plan {
+	struct pt_cfg_write *out;
+	size_t n, max;
+	bool merge;  /* the last write may grow */
+};
+
+static void plan_add(struct plan *p, unsigned o, bool merge)
+{
+	struct pt_cfg_write *last = p->n ? &p->out[p->n - 1] : NULL;
+
+	if (merge && p->merge && last && last->offset + last->len == o && last->len + 4 <= 16) {
+		last->len += 4;
+		return;
+	}
+	if (p->n < p->max)
+		p->out[p->n++] = (struct pt_cfg_write){ o, 4 };
+	p->merge = merge;
+}
+
+size_t pt_reset_restore_plan(const uint8_t *saved, const uint8_t *now, size_t len,
+			     struct pt_cfg_write *out, size_t max)
+{
+	struct plan p = { out, 0, max, false };
+	bool skip[1024] = { false }, late[1024] = { false };
+	unsigned o, guard;
+
+#define DIFFERS(off) (now ? dword(saved, off) != dword(now, off) : dword(saved, off) != 0)
+	if (len > 4096)
+		len = 4096;
+	len &= ~(size_t)3;
+	if (len < 64)
+		return 0;
+	/* extended capabilities: headers are read-only; SR-IOV's control
+	 * (VF Enable) goes after NumVFs (drivers/pci/iov.c sriov_restore_state) */
+	for (o = 0x100, guard = 0; len >= 0x104 && o >= 0x100 && o + 4 <= len && guard < 512; guard++) {
+		uint32_t hdr = dword(saved, o);
+
+		if (hdr == 0 || hdr == 0xffffffff)
+			break;
+		skip[o / 4] = true;
+		if ((hdr & 0xffff) == PCI_EXT_CAP_ID_SRIOV && o + PCI_IOV_CTRL + 4 <= len)
+			late[(o + PCI_IOV_CTRL) / 4] = true;
+		o = (hdr >> 20) & 0xffc;
+	}
+	for (o = 0x100; o < len; o += 4)
+		if (!skip[o / 4] && !late[o / 4] && DIFFERS(o))
+			plan_add(&p, o, true);
+	for (o = 0x100; o < len; o += 4)
+		if (late[o / 4] && DIFFERS(o))
+			plan_add(&p, o, false);
+	/* capabilities in the first 256 bytes: each header dword (MSI's and
+	 * MSI-X's enable bits live there) after the capability bodies */
+	if (len >= 256 && (saved[PCI_STATUS] & PCI_STATUS_CAP_LIST)) {
+		for (o = saved[PCI_CAPABILITY_LIST] & 0xfc, guard = 0; o >= 0x40 && o < 256 && guard < 48; guard++) {
+			late[o / 4] = true;
+			o = saved[o + 1] & 0xfc;
+		}
+		for (o = 0x40; o < 256; o += 4)
+			if (!late[o / 4] && DIFFERS(o))
+				plan_add(&p, o, true);
+		for (o = 0x40; o < 256; o += 4)
+			if (late[o / 4] && DIFFERS(o))
+				plan_add(&p, o, false);
+	}
+	/* the header from the top down, IDs never, the command register last */
+	for (o = 0x3c; o >= 0x08; o -= 4)
+		if (DIFFERS(o))
+			plan_add(&p, o, false);
+	if (DIFFERS(PCI_COMMAND))
+		plan_add(&p, PCI_COMMAND, false);
+#undef DIFFERS
+	return p.n;
+}
+
+/* The config space as the sysfs file gives it: 4096 bytes on PCIe, 256
+ * on conventional PCI, 64 for a reader without CAP_SYS_ADMIN. */
+static size_t read_config(const struct pt_dev *d, uint8_t *buf, size_t len)
+{
+	char path[PATH_MAX];
+	size_t n = 0;
+	FILE *f;
+
+	memset(buf, 0, len);
+	if (pt_path(path, sizeof(path), "/sys/bus/pci/devices/%s/config", d->name) < 0 ||
+	    !(f = fopen(path, "rb")))
+		return 0;
+	n = fread(buf, 1, len, f);
+	fclose(f);
+	return n;
+}
+
+struct saved_cfg {
+	const struct pt_dev *d;
+	uint8_t cfg[4096];
+	size_t len;
+};
+
+static int restore_cfg(const struct saved_cfg *s)
+{
+	static uint8_t now[4096];
+	struct pt_cfg_write w[1100];
+	size_t n;
+	int rc = 0;
+
+	if (!pt_dry_run)
+		read_config(s->d, now, s->len);
+	n = pt_reset_restore_plan(s->cfg, pt_dry_run ? NULL : now, s->len, w, sizeof(w) / sizeof(w[0]));
+	for (size_t i = 0; i < n; i++) {
+		int r = pt_write_config(s->d->name, w[i].offset, s->cfg + w[i].offset, w[i].len);
+
+		if (r < 0 && rc == 0)
+			rc = r; /* go on: every other register still goes back */
+	}
+	return rc;
+}
+
+static int bridge_control(const struct pt_dev *b, uint16_t v)
+{
+	uint8_t ctl[2] = { v & 0xff, v >> 8 };
+
+	return pt_write_config(b->name, PCI_BRIDGE_CONTROL, ctl, 2);
+}
+
+int pt_reset_raw_sbr(const struct pt_host *h, const struct pt_dev *d, const struct pt_reset_info *ri,
+		     long *usec, bool *restored, char *err, size_t errlen)
 {
 	struct saved_cfg *saved;
-	size_t n = 0;
-	uint8_t ctl[2];
+	size_t n = ri->nbelow + 1;
 	uint16_t v;
 	long t0;
 	int rc = 0;
 
 	*usec = 0;
+	*restored = true;
 	if (!ri->bridge) {
 		snprintf(err, errlen, "%s: no bridge above it, so no bus to reset", d->name);
 		return -EOPNOTSUPP;
 	}
-	saved = pt_xcalloc(ri->nbelow + 1, sizeof(*saved));
-	for (size_t i = 0; i <= ri->nbelow; i++) {
-		const struct pt_dev *x = i == 0 ? d : ri->below[i - 1];
-		struct pci_dev *pd = pci_get_dev(h->pacc, (int)x->bdf.domain, (int)x->bdf.bus,
-						 (int)x->bdf.dev, (int)x->bdf.fn);
-		struct pci_cap *cap;
-
-		saved[n].d = x;
-		if (!pci_read_block(pd, 0, saved[n].cfg, sizeof(saved[n].cfg))) {
-			snprintf(err, errlen, "%s: cannot read its config space to save it", x->name);
-			pci_free_dev(pd);
+	saved = pt_xcalloc(n, sizeof(*saved));
+	for (size_t i = 0; i < n; i++) {
+		saved[i].d = i == 0 ? d : ri->below[i - 1];
+		saved[i].len = read_config(saved[i].d, saved[i].cfg, sizeof(saved[i].cfg));
+		if (saved[i].len < 256) {
+			snprintf(err, errlen, "%s: cannot read its whole config space to save it (%zu bytes; "
+				 "root reads 256 or 4096)", saved[i].d->name, saved[i].len);
 			free(saved);
 			return -EIO;
 		}
-		pci_fill_info(pd, PCI_FILL_CAPS);
-		if ((cap = pci_find_cap(pd, PCI_CAP_ID_EXP, PCI_CAP_NORMAL)) && cap->addr + 0x30 <= 256)
-			saved[n].pcie = (int)cap->addr;
-		pci_free_dev(pd);
-		n++;
 	}
 	{
 		struct pci_dev *bd = pci_get_dev(h->pacc, (int)ri->bridge->bdf.domain, (int)ri->bridge->bdf.bus,
@@ -330,35 +626,39 @@ int pt_reset_slot(const struct pt_host *h, const struct pt_dev *d, const struct 
 		pci_free_dev(bd);
 	}
 	t0 = now_usec();
-	v |= PCI_BRIDGE_CTL_BUS_RESET;
-	ctl[0] = v & 0xff, ctl[1] = v >> 8;
-	rc = pt_write_config(ri->bridge->name, PCI_BRIDGE_CONTROL, ctl, 2);
-	if (rc == 0) {
-		sleep_ms(2); /* Trst: at least 1 ms asserted */
-		v &= (uint16_t)~PCI_BRIDGE_CTL_BUS_RESET;
-		ctl[0] = v & 0xff, ctl[1] = v >> 8;
-		rc = pt_write_config(ri->bridge->name, PCI_BRIDGE_CONTROL, ctl, 2);
-		if (rc < 0) /* never leave the bus held in reset: one more try */
-			rc = pt_write_config(ri->bridge->name, PCI_BRIDGE_CONTROL, ctl, 2);
-		if (rc < 0) {
-			snprintf(err, errlen, "%s: the bus is still held in reset (clearing Bridge Control "
-				 "bit 6 failed: %s)", ri->bridge->name, strerror(-rc));
-			free(saved);
-			return rc;
-		}
-		sleep_ms(1000); /* PCIe r5.0 6.6.1: 1 s before a device must answer */
+	rc = bridge_control(ri->bridge, v | PCI_BRIDGE_CTL_BUS_RESET);
+	if (rc < 0) {
+		/* nothing was reset: nothing to restore */
+		snprintf(err, errlen, "%s: setting Secondary Bus Reset: %s", ri->bridge->name, strerror(-rc));
+		free(saved);
+		return rc;
 	}
+	sleep_ms(2); /* Trst: at least 1 ms asserted */
+	v &= (uint16_t)~PCI_BRIDGE_CTL_BUS_RESET;
+	/* never leave the bus held in reset: up to three tries */
+	for (int tries = 0; tries < 3 && (rc = bridge_control(ri->bridge, v)) < 0; tries++)
+		;
+	if (rc < 0) {
+		snprintf(err, errlen, "%s: the bus is still held in reset (clearing Bridge Control "
+			 "bit 6 failed: %s); nothing below it was restored", ri->bridge->name, strerror(-rc));
+		*restored = false;
+		free(saved);
+		return rc;
+	}
+	sleep_ms(1000); /* PCIe r5.0 6.6.1: 1 s before a device must answer */
 	for (size_t i = 0; i < n; i++) {
 		int r = restore_cfg(&saved[i]);
 
-		if (r < 0 && rc == 0) {
-			rc = r;
-			snprintf(err, errlen, "%s: restoring its config space: %s", saved[i].d->name, strerror(-r));
+		if (r < 0) {
+			*restored = false;
+			if (rc == 0) {
+				rc = r;
+				snprintf(err, errlen, "%s: restoring its config space: %s", saved[i].d->name,
+					 strerror(-r));
+			}
 		}
 	}
 	*usec = now_usec() - t0;
-	if (rc < 0 && !err[0])
-		snprintf(err, errlen, "%s: secondary bus reset: %s", ri->bridge->name, strerror(-rc));
 	free(saved);
 	return rc;
 }

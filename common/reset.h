@@ -28,6 +28,18 @@ enum pt_reset_verdict {
 };
 const char *pt_reset_verdict_name(enum pt_reset_verdict v);
 
+/* The kernel's ways to reset everything below a bridge, in the order
+ * --slot prefers them. Each saves and restores every function's state and
+ * masks the port's hot-plug events (drivers/pci/pci.c pci_reset_bus). */
+enum pt_bus_way {
+	PT_BUS_NONE,
+	PT_BUS_METHOD,      /* reset_method "bus": offered only to a function alone on its bus */
+	PT_BUS_SUBORDINATE, /* the bridge's reset_subordinate attribute */
+	PT_BUS_VFIO,        /* VFIO_DEVICE_PCI_HOT_RESET, every function below on vfio-pci */
+};
+/* "reset_method bus", "reset_subordinate", "vfio hot reset", "none". */
+const char *pt_bus_way_name(enum pt_bus_way w);
+
 struct pt_reset_info {
 	bool gone;
 	bool has_reset_method;      /* the kernel has the attribute (5.15+) */
@@ -39,6 +51,10 @@ struct pt_reset_info {
 	size_t nbelow;
 	bool below_same_slot;       /* all of them are this device's slot functions */
 	enum pt_reset_verdict verdict;
+	bool subordinate_attr;      /* the bridge has reset_subordinate (Linux 6.12+) */
+	bool all_vfio;              /* the device and everything below the bridge are on vfio-pci */
+	bool hotplug_port;          /* the bridge's Slot Capabilities say Hot-Plug Capable */
+	enum pt_bus_way bus_way;    /* how --slot resets the bus through the kernel */
 	const struct pt_reset_quirk *quirk;
 	bool vendor_reset_loaded;   /* /sys/module/vendor_reset */
 };
@@ -66,12 +82,37 @@ const char *pt_reset_compare(const struct pt_reset_snapshot *before,
 int pt_reset_kernel(const struct pt_dev *d, const struct pt_reset_info *ri, const char *method,
 		    long *usec, char *err, size_t errlen);
 
-/* Reset d and everything else below its bridge with a secondary bus reset
- * (Bridge Control bit 6), as the kernel's pci_reset_secondary_bus() does:
- * each function's configuration is saved first and written back after,
- * command register last. For multi-function cards, whose bus reset the
- * kernel does not offer through sysfs. */
-int pt_reset_slot(const struct pt_host *h, const struct pt_dev *d, const struct pt_reset_info *ri,
-		  long *usec, char *err, size_t errlen);
+/* Reset d and everything below its bridge the kernel's way, ri->bus_way
+ * (PT_BUS_NONE: -EOPNOTSUPP); when reset_subordinate answers ENOTTY and
+ * every function is on vfio-pci, VFIO's hot reset. *used gets the way
+ * taken. Returns 0 or -errno, the reason in err. */
+int pt_reset_bus(const struct pt_host *h, const struct pt_dev *d, const struct pt_reset_info *ri,
+		 enum pt_bus_way *used, long *usec, char *err, size_t errlen);
+
+/* The last resort (--raw-sbr): a secondary bus reset by hand, Bridge
+ * Control bit 6 set for 2 ms, then 1 s for the devices to come back. The
+ * whole config space (4 KiB on PCIe) of every function below is saved
+ * first and written back after: extended capabilities, then the
+ * capabilities of the first 256 bytes, then the header from the top down,
+ * the command register last (the order of drivers/pci/pci.c
+ * pci_restore_state). Only dwords that read differently after the reset
+ * are written; under --dry-run, where nothing was reset, the non-zero
+ * ones (a reset returns most registers to zero). A termination signal
+ * does not cut it short: the bit is always cleared and every function
+ * restored; the caller looks at pt_signal_caught() after. *restored tells
+ * whether every function was written back. */
+int pt_reset_raw_sbr(const struct pt_host *h, const struct pt_dev *d, const struct pt_reset_info *ri,
+		     long *usec, bool *restored, char *err, size_t errlen);
+
+/* Pure: the restore plan for one function, as (offset, length) writes of
+ * at most 16 bytes, in the order pt_reset_raw_sbr makes them. `saved` is
+ * the config space before, `now` after (NULL: all zeros), both `len`
+ * bytes (64, 256 or 4096). Returns how many writes went to out (at most
+ * max). */
+struct pt_cfg_write {
+	unsigned offset, len;
+};
+size_t pt_reset_restore_plan(const uint8_t *saved, const uint8_t *now, size_t len,
+			     struct pt_cfg_write *out, size_t max);
 
 #endif

@@ -436,7 +436,5 @@ int main(int argc, const char **argv)
 		print_table(&host, groups, ng, &fx, &f);
 	}
 
-	if (fflush(stdout) != 0 || ferror(stdout))
-		pt_die(PT_EXIT_FAIL, "write error on standard output: %s", strerror(errno));
-	return rc;
+	return rc; /* pt_options_parse checks standard output at exit */
 }

@@ -30,8 +30,13 @@ static int one(const struct pt_host *h, const char *arg, bool allow_ids, struct 
 	struct pt_pci_id id;
 	const char *why = pt_bdf_parse(arg, &b);
 	struct pt_dev *d;
-	size_t before = l->n;
 
+	for (const char *p = arg; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+			/* the message layer shows it escaped, on one line */
+			snprintf(err, errlen, "%s: control character in a device name", arg);
+			return PT_EXIT_USAGE;
+		}
 	if (!why) {
 		if (!(d = pt_host_find(h, &b))) {
 			char full[PT_BDF_LEN];
@@ -42,11 +47,16 @@ static int one(const struct pt_host *h, const char *arg, bool allow_ids, struct 
 		return PT_EXIT_OK;
 	}
 	if (allow_ids && pt_pci_id_parse(arg, &id) == NULL) {
+		size_t matched = 0;
+
+		/* a device named twice (by address and by ID) is taken once */
 		for (size_t i = 0; i < h->ndevs; i++)
 			if (h->devs[i].ids_known && h->devs[i].vendor == id.vendor &&
-			    h->devs[i].device == id.device)
+			    h->devs[i].device == id.device) {
 				add(l, &h->devs[i]);
-		if (l->n == before) {
+				matched++;
+			}
+		if (matched == 0) {
 			snprintf(err, errlen, "%s: no device has this ID", arg);
 			return PT_EXIT_FAIL;
 		}
@@ -63,14 +73,30 @@ int pt_resolve_devices(const struct pt_host *h, const char *const *args, bool al
 	struct list l = { NULL, 0, 0 };
 	int rc = PT_EXIT_OK;
 
+	for (size_t a = 0, stdin_seen = 0; args[a]; a++)
+		if (strcmp(args[a], "-") == 0 && stdin_seen++) {
+			snprintf(err, errlen, "-: standard input named more than once");
+			*out = NULL;
+			*n = 0;
+			return PT_EXIT_USAGE;
+		}
 	for (size_t a = 0; args[a] && rc == PT_EXIT_OK; a++) {
 		if (strcmp(args[a], "-") == 0) {
 			char *line = NULL;
 			size_t cap = 0, got = 0;
 			ssize_t len;
 
+			size_t lineno = 0;
+
 			while (rc == PT_EXIT_OK && (len = getline(&line, &cap, in)) >= 0) {
 				char *s = line, *e = line + len;
+
+				lineno++;
+				if (strlen(line) != (size_t)len) {
+					snprintf(err, errlen, "-: line %zu: NUL byte on standard input", lineno);
+					rc = PT_EXIT_USAGE;
+					break;
+				}
 
 				while (e > s && (e[-1] == '\n' || e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
 					*--e = '\0';

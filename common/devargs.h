@@ -10,9 +10,12 @@
 #include <stdio.h>
 
 /* Resolve operands against the scanned host, in order, without
- * duplicates. Returns PT_EXIT_OK, or PT_EXIT_USAGE (malformed name, empty
- * stdin) / PT_EXIT_FAIL (no such device) with the reason in err. `in` is
- * where "-" reads from. */
+ * duplicates: a device named twice (by address and by ID, or twice) is
+ * taken once. Returns PT_EXIT_OK, or PT_EXIT_USAGE (malformed name, a
+ * control character in a name, a NUL byte on stdin, "-" given twice, empty
+ * stdin) / PT_EXIT_FAIL (no such device) with the reason in err, which may
+ * hold the operand raw: report it with pt_warn/pt_die, which escape it.
+ * `in` is where "-" reads from. */
 int pt_resolve_devices(const struct pt_host *h, const char *const *args, bool allow_ids, FILE *in,
 		       struct pt_dev ***out, size_t *n, char *err, size_t errlen);
 

@@ -1,4 +1,5 @@
 #include "msg.h"
+#include "output.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -8,12 +9,40 @@
 const char *pt_progname = "passthru";
 int pt_verbose;
 
+bool pt_stdout_closed;
+bool pt_error_reported;
+
+/* The message is escaped as a whole (output.h, pt_text_escape): an operand
+ * or a name read from the host may hold a newline or an escape sequence,
+ * and an error must stay one line that cannot drive the terminal. */
 static void vwarn(const char *fmt, va_list ap)
 {
-	fflush(stdout);
-	fprintf(stderr, "%s: ", pt_progname);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	char small[512], esc[1024], *msg = small, *out = esc;
+	va_list aq;
+	int n;
+	size_t e;
+
+	if (!pt_stdout_closed)
+		fflush(stdout);
+	va_copy(aq, ap);
+	n = vsnprintf(small, sizeof(small), fmt, aq);
+	va_end(aq);
+	if (n < 0)
+		n = 0, small[0] = '\0';
+	if ((size_t)n >= sizeof(small)) {
+		msg = pt_xmalloc((size_t)n + 1);
+		vsnprintf(msg, (size_t)n + 1, fmt, ap);
+	}
+	e = pt_text_escape(esc, sizeof(esc), msg);
+	if (e >= sizeof(esc)) {
+		out = pt_xmalloc(e + 1);
+		pt_text_escape(out, e + 1, msg);
+	}
+	fprintf(stderr, "%s: %s\n", pt_progname, out);
+	if (msg != small)
+		free(msg);
+	if (out != esc)
+		free(out);
 }
 
 void pt_warn(const char *fmt, ...)
@@ -32,6 +61,8 @@ void pt_die(int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vwarn(fmt, ap);
 	va_end(ap);
+	if (code != PT_EXIT_OK)
+		pt_error_reported = true;
 	exit(code);
 }
 

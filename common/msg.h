@@ -10,10 +10,18 @@ enum {
 	PT_EXIT_UNSUPPORTED = 4, /* the host cannot do this */
 };
 
+#include <stdbool.h>
+
 extern const char *pt_progname;
 extern int pt_verbose;
+/* Set by pt_die with a non-zero code: the exit-time check of standard
+ * output (options.c) then adds no second error line. */
+extern bool pt_error_reported;
+/* Set once standard output is closed at exit: nothing flushes it again. */
+extern bool pt_stdout_closed;
 
-/* "command: message" on stderr, one line. */
+/* "command: message" on stderr, one line: control characters and invalid
+ * UTF-8 in the message are shown as \xNN. */
 void pt_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* pt_warn, then exit with code. */
 void pt_die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));

@@ -3,6 +3,8 @@
 #include "sysfs.h"
 
 #include <errno.h>
+#include <stdio_ext.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,10 +71,83 @@ static void print_help(const struct poptOption *table, const char *operands, con
 /* The context owns the operands, so it lives until exit. */
 static poptContext ctx;
 
+/* popt strdup()s the argument of a POPT_ARG_STRING option into *arg and
+ * overwrites the pointer when the option is given again ("XXX memory leak"
+ * in popt.c). So the table popt sees is a copy in which every such option
+ * returns a val instead; the loop below frees the previous value, keeps
+ * the last one, and the exit handler frees that. */
+#define STRING_VAL_BASE 0x70740000
+static char **string_dest[64];
+static size_t nstring;
+static struct poptOption *copies[16];
+static size_t ncopies;
+
+static struct poptOption *copy_table(const struct poptOption *t)
+{
+	size_t n = 0;
+	struct poptOption *c;
+
+	while (t[n].longName || t[n].shortName || t[n].argInfo || t[n].arg || t[n].val)
+		n++;
+	c = pt_xcalloc(n + 1, sizeof(*c));
+	memcpy(c, t, n * sizeof(*c));
+	if (ncopies < sizeof(copies) / sizeof(copies[0]))
+		copies[ncopies++] = c;
+	for (size_t i = 0; i < n; i++) {
+		unsigned type = c[i].argInfo & POPT_ARG_MASK;
+
+		if (type == POPT_ARG_INCLUDE_TABLE) {
+			c[i].arg = copy_table(c[i].arg);
+		} else if (type == POPT_ARG_STRING && c[i].arg) {
+			if (nstring == sizeof(string_dest) / sizeof(string_dest[0]))
+				pt_die(PT_EXIT_FAIL, "too many string options");
+			string_dest[nstring] = c[i].arg;
+			c[i].arg = NULL;
+			c[i].val = STRING_VAL_BASE + (int)nstring++;
+		}
+	}
+	return c;
+}
+
 static void free_ctx(void)
 {
 	poptFreeContext(ctx);
 	ctx = NULL;
+	for (size_t i = 0; i < nstring; i++) {
+		free(*string_dest[i]);
+		*string_dest[i] = NULL;
+	}
+	for (size_t i = 0; i < ncopies; i++)
+		free(copies[i]);
+	ncopies = 0;
+}
+
+/* util-linux's close_stdout() (include/closestream.h): output that could
+ * not be written is an error, reported once; a closed pipe is not. */
+static void close_stdout(void)
+{
+	bool prev_fail = ferror(stdout) != 0;
+	bool pending = __fpending(stdout) != 0;
+	bool close_fail;
+
+	errno = 0;
+	close_fail = fclose(stdout) != 0;
+	pt_stdout_closed = true;
+	if (prev_fail || (close_fail && (pending || errno != EBADF))) {
+		int e = close_fail ? errno : 0;
+
+		if (e == EPIPE)
+			return; /* the reader left: as util-linux, no message, status kept */
+		if (!pt_error_reported) {
+			if (e)
+				pt_warn("write error on standard output: %s", strerror(e));
+			else
+				pt_warn("write error on standard output");
+		}
+		_exit(PT_EXIT_FAIL);
+	}
+	if (fflush(stderr) != 0 || ferror(stderr))
+		_exit(PT_EXIT_FAIL);
 }
 
 const char **pt_options_parse(int argc, const char **argv, const struct poptOption *table,
@@ -88,18 +163,26 @@ const char **pt_options_parse(int argc, const char **argv, const struct poptOpti
 		const char *slash = strrchr(argv[0], '/');
 		pt_progname = slash ? slash + 1 : argv[0];
 	}
-	ctx = poptGetContext(pt_progname, argc, argv, table, 0);
+	atexit(close_stdout);
+	ctx = poptGetContext(pt_progname, argc, argv, copy_table(table), 0);
 	atexit(free_ctx);
 	while ((rc = poptGetNextOpt(ctx)) > 0) {
+		char *arg = poptGetOptArg(ctx);
+
+		if (rc >= STRING_VAL_BASE && (size_t)(rc - STRING_VAL_BASE) < nstring) {
+			char **dest = string_dest[rc - STRING_VAL_BASE];
+
+			free(*dest);
+			*dest = arg; /* the last one wins */
+			continue;
+		}
 		if (cb)
-			cb(rc, poptGetOptArg(ctx));
+			cb(rc, arg);
+		free(arg);
 	}
-	if (rc < -1) {
-		fflush(stdout);
-		fprintf(stderr, "%s: %s: %s\nTry '%s --help' for more information.\n", pt_progname,
-			poptBadOption(ctx, POPT_BADOPTION_NOALIAS), poptStrerror(rc), pt_progname);
-		exit(PT_EXIT_USAGE);
-	}
+	if (rc < -1)
+		pt_die(PT_EXIT_USAGE, "%s: %s; try '%s --help'",
+		       poptBadOption(ctx, POPT_BADOPTION_NOALIAS), poptStrerror(rc), pt_progname);
 	if (pt_opts.help) {
 		print_help(table, operands, summary);
 		exit(PT_EXIT_OK);
@@ -111,7 +194,13 @@ const char **pt_options_parse(int argc, const char **argv, const struct poptOpti
 	pt_verbose = pt_opts.verbose;
 	pt_dry_run = pt_opts.dry_run;
 	pt_dry_run_out = pt_opts.json ? stderr : stdout;
-	root = pt_opts.sysroot ? pt_opts.sysroot : getenv("PASSTHRU_SYSROOT");
+	/* An empty name is a script's unset variable, never "the live host":
+	 * refuse it rather than read and write the real /sys. */
+	if (pt_opts.sysroot && !*pt_opts.sysroot)
+		pt_die(PT_EXIT_USAGE, "--sysroot: empty directory name (use --sysroot / for this host)");
+	root = pt_opts.sysroot;
+	if (!root && (root = getenv("PASSTHRU_SYSROOT")) && !*root)
+		pt_die(PT_EXIT_USAGE, "PASSTHRU_SYSROOT is set but empty (unset it for this host)");
 	if (root && (rc = pt_sysroot_set(root)) < 0)
 		pt_die(PT_EXIT_USAGE, "sysroot %s: %s", root, strerror(-rc));
 

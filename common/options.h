@@ -38,8 +38,13 @@ void pt_option_describe(const char *long_name, const char *descrip);
 /* Parse argv with `table` (which includes PT_COMMON_OPTIONS). Prints help or
  * the version and exits 0 when asked; on a bad option prints a short error
  * and exits 2. Applies --sysroot / PASSTHRU_SYSROOT, -v and --dry-run.
+ * An empty --sysroot, or an empty PASSTHRU_SYSROOT, is a usage error.
  * Returns the operands (NULL-terminated, never NULL; valid until exit).
- * `cb`, when not NULL, is called for each option whose val is not 0. */
+ * A POPT_ARG_STRING option given twice keeps the last value; the values
+ * are freed at exit. `cb`, when not NULL, is called for each option whose
+ * val is not 0; its arg is freed when cb returns.
+ * At exit, standard output is closed and checked: a write error is one
+ * line on stderr and exit status 1 (a closed pipe is silent). */
 const char **pt_options_parse(int argc, const char **argv, const struct poptOption *table,
 			      const char *operands, const char *summary,
 			      void (*cb)(int val, const char *arg));

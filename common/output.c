@@ -124,6 +124,40 @@ size_t pt_json_escape(char *out, size_t len, const char *s)
 	return o;
 }
 
+size_t pt_text_escape(char *out, size_t len, const char *s)
+{
+	size_t o = 0;
+
+	while (*s) {
+		const unsigned char *u = (const unsigned char *)s;
+		size_t n = utf8_len(u);
+		/* C1 controls (U+0080..U+009F) start escape sequences on some terminals */
+		bool c1 = n == 2 && u[0] == 0xc2 && u[1] < 0xa0;
+
+		if (n == 0 || c1 || (n == 1 && (u[0] < 0x20 || u[0] == 0x7f))) {
+			size_t k = c1 ? 2 : 1;
+
+			for (size_t i = 0; i < k; i++) {
+				char esc[5];
+
+				snprintf(esc, sizeof(esc), "\\x%02x", u[i]);
+				for (size_t e = 0; e < 4; e++, o++)
+					if (o + 1 < len)
+						out[o] = esc[e];
+			}
+			s += k;
+			continue;
+		}
+		for (size_t i = 0; i < n; i++, o++)
+			if (o + 1 < len)
+				out[o] = s[i];
+		s += n;
+	}
+	if (len)
+		out[o < len ? o : len - 1] = '\0';
+	return o;
+}
+
 static void json_put_string(FILE *f, const char *s)
 {
 	char small[256];

@@ -27,6 +27,12 @@ void pt_table_print_row(const struct pt_table *t, const char *const *cells, FILE
  * escape needs (like snprintf). Pure. */
 size_t pt_json_escape(char *out, size_t len, const char *s);
 
+/* Escape s for a message on a terminal: control characters (C0, DEL,
+ * C1) and bytes that are not valid UTF-8 become \xNN, so nothing in s can
+ * move the cursor, start an escape sequence or break the line. Valid
+ * UTF-8 text passes unchanged. Same contract as pt_json_escape. Pure. */
+size_t pt_text_escape(char *out, size_t len, const char *s);
+
 /* A small streaming JSON writer, pretty-printed with two-space indents. */
 struct pt_json {
 	FILE *f;

@@ -1,5 +1,6 @@
 #include "pcidev.h"
 #include "msg.h"
+#include "output.h"
 #include "sysfs.h"
 
 #include <errno.h>
@@ -373,22 +374,85 @@ struct pt_dev *pt_host_find(const struct pt_host *h, const struct pt_bdf *b)
 	return bsearch(&key, h->devs, h->ndevs, sizeof(*h->devs), cmp_dev);
 }
 
+/* A name libpci gives is text from a file anyone can edit: keep it only
+ * when it is printable UTF-8 (output.c), so a table row stays one line
+ * and a JSON document stays valid; otherwise the caller falls back to the
+ * number ("Vendor 10de"). libpci cuts a long name with "...", possibly
+ * inside a UTF-8 sequence: that sequence goes, the rest stays. */
+static const char *usable_name(char *name, char *buf, size_t len)
+{
+	char esc[1024];
+	size_t l;
+
+	if (!name || !*name)
+		return NULL;
+	if (name != buf) { /* libpci's own error strings ("<pci_lookup_name: ...>") */
+		if (name[0] == '<')
+			return NULL;
+		snprintf(buf, len, "%s", name);
+		name = buf;
+	}
+	l = strlen(name);
+	if (l >= 3 && l + 1 == len && strcmp(name + l - 3, "...") == 0) {
+		size_t k = l - 3, lead = k;
+
+		while (lead > 0 && ((unsigned char)name[lead - 1] & 0xc0) == 0x80)
+			lead--;
+		if (lead > 0 && ((unsigned char)name[lead - 1] & 0xc0) == 0xc0) {
+			unsigned char c = (unsigned char)name[lead - 1];
+			size_t want = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+
+			if (k - (lead - 1) < want)
+				memmove(name + lead - 1, "...", 4);
+		}
+	}
+	if (pt_text_escape(esc, sizeof(esc), name) != strlen(name) || strcmp(esc, name) != 0)
+		return NULL;
+	return name;
+}
+
+/* The first lookup makes libpci read pci.ids, and a line it cannot parse
+ * (too long, a NUL byte, a bad ID) is an error that would end the program
+ * half-way through a table or a JSON document (lib/names-parse.c calls
+ * a->error). Caught here: the names read before that line stay, the rest
+ * are shown as numbers, and one warning says so. */
+static char *lookup(const struct pt_host *h, char *buf, size_t len, int flags, int a1, int a2)
+{
+	static bool warned;
+	jmp_buf jb;
+	char *volatile name = NULL;
+
+	if (setjmp(jb)) {
+		size_t l = strlen(pci_errmsg);
+
+		while (l > 0 && (pci_errmsg[l - 1] == '\n' || pci_errmsg[l - 1] == ' '))
+			pci_errmsg[--l] = '\0';
+		if (!warned)
+			pt_warn("pci.ids: %s; names it does not give are shown as numbers", pci_errmsg);
+		warned = true;
+		return NULL;
+	}
+	pci_catch = &jb;
+	name = pci_lookup_name(h->pacc, buf, (int)len, flags | PCI_LOOKUP_NO_NUMBERS, a1, a2);
+	pci_catch = NULL;
+	return name;
+}
+
 const char *pt_dev_vendor_name(const struct pt_host *h, const struct pt_dev *d, char *buf, size_t len)
 {
-	return pci_lookup_name(h->pacc, buf, (int)len, PCI_LOOKUP_VENDOR | PCI_LOOKUP_NO_NUMBERS,
-			       d->vendor);
+	return usable_name(lookup(h, buf, len, PCI_LOOKUP_VENDOR, (int)d->vendor, 0), buf, len);
 }
 
 const char *pt_dev_device_name(const struct pt_host *h, const struct pt_dev *d, char *buf, size_t len)
 {
-	return pci_lookup_name(h->pacc, buf, (int)len, PCI_LOOKUP_DEVICE | PCI_LOOKUP_NO_NUMBERS,
-			       d->vendor, d->device);
+	return usable_name(lookup(h, buf, len, PCI_LOOKUP_DEVICE, (int)d->vendor, (int)d->device),
+			   buf, len);
 }
 
 const char *pt_dev_class_name(const struct pt_host *h, const struct pt_dev *d, char *buf, size_t len)
 {
-	char *name = pci_lookup_name(h->pacc, buf, (int)len, PCI_LOOKUP_CLASS | PCI_LOOKUP_NO_NUMBERS,
-				     d->class);
+	char *name = (char *)usable_name(lookup(h, buf, len, PCI_LOOKUP_CLASS, (int)d->class, 0),
+					 buf, len);
 	char num[16];
 	size_t nl, l;
 
@@ -405,6 +469,18 @@ const char *pt_dev_class_name(const struct pt_host *h, const struct pt_dev *d, c
 		name[l - nl] = '\0';
 	}
 	return name;
+}
+
+const char *pt_dev_describe(const struct pt_host *h, const struct pt_dev *d, char *buf, size_t len)
+{
+	char vn[256], dn[256], vnum[16], dnum[16];
+	const char *v = d->ids_known ? pt_dev_vendor_name(h, d, vn, sizeof(vn)) : NULL;
+	const char *n = d->ids_known ? pt_dev_device_name(h, d, dn, sizeof(dn)) : NULL;
+
+	snprintf(vnum, sizeof(vnum), d->ids_known ? "Vendor %04x" : "Vendor ?", d->vendor);
+	snprintf(dnum, sizeof(dnum), d->ids_known ? "Device %04x" : "Device ?", d->device);
+	snprintf(buf, len, "%s %s", v ? v : vnum, n ? n : dnum);
+	return buf;
 }
 
 bool pt_dev_is_bridge(const struct pt_dev *d)

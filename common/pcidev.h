@@ -55,11 +55,15 @@ struct pt_dev *pt_host_find(const struct pt_host *h, const struct pt_bdf *b);
 size_t pt_dev_upstream(const struct pt_host *h, const struct pt_dev *d, const struct pt_dev **out,
 		       size_t max);
 
-/* Names; NULL when pci.ids does not know the ID. Returned strings live in
- * buf. */
+/* Names; NULL when pci.ids does not know the ID, or gives a name that is
+ * not printable UTF-8, or cannot be read (then one warning says so).
+ * Returned strings live in buf. */
 const char *pt_dev_vendor_name(const struct pt_host *h, const struct pt_dev *d, char *buf, size_t len);
 const char *pt_dev_device_name(const struct pt_host *h, const struct pt_dev *d, char *buf, size_t len);
 const char *pt_dev_class_name(const struct pt_host *h, const struct pt_dev *d, char *buf, size_t len);
+/* "VENDOR DEVICE" with numbers for what has no name, as lspci prints them:
+ * "NVIDIA Corporation Device 2206", "Vendor 10de Device 2206". */
+const char *pt_dev_describe(const struct pt_host *h, const struct pt_dev *d, char *buf, size_t len);
 
 /* Host bridges and PCI-to-PCI bridges (root ports, switch ports) stay with
  * the host; an ISA/LPC bridge is an ordinary endpoint to VFIO. */

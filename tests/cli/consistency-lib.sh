@@ -88,6 +88,54 @@ ct_man_long_options()
 		sed -E 's/^Fl \\?-/--/' | LC_ALL=C sort -u
 }
 
+# ct_ok_todo RESULT DESCRIPTION REASON [DIAG...]: a test of a page someone
+# else is changing: reported, but not a failure until it is fixed (TAP TODO).
+ct_ok_todo()
+{
+	ct_n=$((ct_n + 1))
+	if [ "$1" -eq 0 ]; then
+		printf 'ok %d - %s # TODO %s\n' "$ct_n" "$2" "$3"
+	else
+		printf 'not ok %d - %s # TODO %s\n' "$ct_n" "$2" "$3"
+		shift 3
+		ct_diag "$@"
+	fi
+}
+
+# ct_man_render MANPAGE: the page as plain text, one space between words.
+ct_man_render()
+{
+	MANWIDTH=200 mandoc -Tascii -Owidth=200 "$1" 2>/dev/null | col -b
+}
+
+# ct_man_exit_item MANPAGE N: the text of exit status N in the page's EXIT
+# STATUS list, on one line (empty when the page does not list N).
+ct_man_exit_item()
+{
+	ct_man_render "$1" | awk -v n="$2" '
+		/^[A-Z][A-Z ]+$/ { s = ($0 == "EXIT STATUS"); if (!s) on = 0; next }
+		s && /^ +[0-9]+( |\t)/ { on = ($1 == n); sub(/^ +[0-9]+/, "") }
+		s && on { printf "%s ", $0 }' | tr -s ' \t' '  ' | sed 's/^ //; s/ $//'
+}
+
+# ct_man_exit_codes MANPAGE: the exit statuses the page lists, one a line.
+ct_man_exit_codes()
+{
+	ct_man_render "$1" | awk '
+		/^[A-Z][A-Z ]+$/ { s = ($0 == "EXIT STATUS"); next }
+		s && /^ +[0-9]+( |\t)/ { print $1 }'
+}
+
+# ct_man_option_item MANPAGE LONG: the description of --LONG in OPTIONS,
+# on one line.
+ct_man_option_item()
+{
+	ct_man_render "$1" | awk -v o="--$2" '
+		/^[A-Z][A-Z ]+$/ { s = ($0 == "OPTIONS"); next }
+		s && /^     -/ { on = index($0 " ", o " ") > 0 || index($0, o "=") > 0 || index($0, o ",") > 0; next }
+		s && on { printf "%s ", $0 }' | tr -s ' \t' '  ' | sed 's/^ //; s/ $//'
+}
+
 # ---- bash completion ------------------------------------------------------
 
 # ct_have_bash_completion: bash-completion's helpers are installed.

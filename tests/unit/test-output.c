@@ -57,6 +57,15 @@ static void table(FILE *f)
 	pt_table_print_row(&t, r2, f);
 }
 
+static void text(const char *in, const char *want, const char *what)
+{
+	char out[256];
+	size_t n = pt_text_escape(out, sizeof(out), in);
+
+	is_str(out, want, "%s", what);
+	ok(n == strlen(want), "%s: length %zu", what, n);
+}
+
 int main(void)
 {
 	char small[8];
@@ -73,6 +82,18 @@ int main(void)
 	esc("\xc0\xaf", "\\ufffd\\ufffd", "overlong refused");
 	ok(pt_json_escape(small, sizeof(small), "0123456789") == 10 && strcmp(small, "0123456") == 0,
 	   "escape truncates to the buffer and reports the full length");
+
+	text("/sys/bus/pci/devices/0000:01:00.0", "/sys/bus/pci/devices/0000:01:00.0", "a path passes");
+	text("Intel® Ethernet Überlänge", "Intel® Ethernet Überlänge", "UTF-8 names pass");
+	text("01:00.\x1b[31m0", "01:00.\\x1b[31m0", "ESC is shown as \\x1b");
+	text("a\nb\r\tc", "a\\x0ab\\x0d\\x09c", "newline, CR, tab escaped");
+	text("\x7f", "\\x7f", "DEL escaped");
+	text("csi\xc2\x9b" "2J", "csi\\xc2\\x9b2J", "C1 control (8-bit CSI) escaped");
+	text("bad\xff!", "bad\\xff!", "invalid byte escaped");
+	text("\xc3", "\\xc3", "truncated sequence escaped");
+	text("\xc2\xa0" "nbsp", "\xc2\xa0" "nbsp", "U+00A0 is not a C1 control");
+	ok(pt_text_escape(small, sizeof(small), "\x1b\x1b") == 8 && strcmp(small, "\\x1b\\x1") == 0,
+	   "text escape truncates to the buffer and reports the full length");
 
 	s = capture(doc);
 	is_str(s, "{\n  \"name\": \"GA102 [GeForce \\\"RTX\\\" 3080]\",\n  \"driver\": null,\n  \"empty\": [],\n"

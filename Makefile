@@ -65,7 +65,7 @@ units: $(UNIT_BINS)
 # AddressSanitizer and UndefinedBehaviorSanitizer in $(ASANDIR).
 
 check: deps
-	$(MAKE) all units
+	$(MAKE) all units faults
 	$(MAKE) BUILDDIR=$(ASANDIR) CFLAGS="-O1 -g" \
 	    EXTRA_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -DPT_TEST_FAULTS" \
 	    EXTRA_LDFLAGS="-fsanitize=address,undefined" all units

@@ -101,7 +101,7 @@ static int do_list(const struct pt_host *h)
 			pt_table_print_row(&t, t.headers, stdout);
 		for (size_t i = 0; i < h->ndevs; i++) {
 			const struct pt_dev *d = &h->devs[i];
-			char was[64] = "", pers[64] = "", grp[16], vn[128], dn[256], desc[400];
+			char was[64] = "", pers[64] = "", grp[16], desc[400];
 			bool rec = pt_record_get(d->name, was, sizeof(was));
 			bool per = pt_persisted(d->name, pers, sizeof(pers));
 			const char *row[6];
@@ -109,9 +109,7 @@ static int do_list(const struct pt_host *h)
 			if (!rec && !per && !(d->driver && strcmp(d->driver, "vfio-pci") == 0))
 				continue;
 			snprintf(grp, sizeof(grp), d->group >= 0 ? "%d" : "-", d->group);
-			snprintf(desc, sizeof(desc), "%s %s",
-				 pt_dev_vendor_name(h, d, vn, sizeof(vn)) ?: "Vendor",
-				 pt_dev_device_name(h, d, dn, sizeof(dn)) ?: "Device");
+			pt_dev_describe(h, d, desc, sizeof(desc));
 			if (pt_opts.json && pass == 0) {
 				pt_json_object_open(&j, NULL);
 				pt_json_string(&j, "bdf", d->name);

@@ -155,7 +155,7 @@ done
 export PASSTHRU_PCI_IDS=tests/fixtures/pci.ids
 NV=tests/fixtures/desktop-nvidia MIXED=tests/fixtures/chipset-mixed Q35=tests/fixtures/qemu-q35
 OFF=tests/fixtures/iommu-off-intel ROMS=tests/unit/roms
-OWNED=" man/iommu-groups.1 "
+OWNED=" man/iommu-groups.1 man/vfio-bind.8 man/gpu-reset.8 "
 
 man_page() { local p; for p in "man/$1.1" "man/$1.8"; do [ -e "$p" ] && echo "$p"; done; }
 check() { # check PAGE RESULT DESCRIPTION DIAG: ct_ok for our pages, TODO for the others
@@ -262,6 +262,7 @@ vfio-bind|--apply-persistent|--sysroot $NV --dry-run --apply-persistent
 vfio-bind|--persist|--sysroot $NV --dry-run --group --persist 01:00.0
 vfio-bind|--unpersist|--sysroot $NV --dry-run --unpersist 01:00.0
 gpu-reset|-|--sysroot $NV --info 01:00.0
+gpu-reset|--dry-run|--sysroot $NV --dry-run 00:14.0
 vgarom-dump|--info|--info $ROMS/good.rom
 TABLE
 # And what stays text with -J must say so: cmd|phrase|arguments.
@@ -278,7 +279,6 @@ while IFS='|' read -r cmd phrase args; do
 	check "$page" $? "$page: -J says $phrase prints no JSON" "-J: $item"
 done <<'TABLE'
 iommu-groups|With --bdf|--sysroot $NV --bdf
-gpu-reset|--dry-run|--sysroot $NV --dry-run 00:14.0
 vgarom-dump|With --info|--fix $ROMS/trailing-garbage.rom -o $CT_TMP/fixed.rom --dry-run
 vgarom-dump|With --info|--sysroot $Q35 00:02.0 -o $CT_TMP/dump.rom --dry-run
 TABLE

@@ -169,7 +169,7 @@ r gpu-reset --sysroot "$NV" --method flr --method pm --method bogus --slot 01:00
 one_line 2 "gpu-reset: --method bogus: not a reset method (flr, af_flr, pm, bus, acpi, device_specific, cxl_bus)" \
 	"gpu-reset --method flr --method pm --method bogus: the last wins, no leak"
 r gpu-reset --sysroot "$NV" --method flr --method pm --info 01:00.0
-one_line 2 "gpu-reset: --info changes nothing; it takes no --method or --slot" "gpu-reset --method twice then a usage error: no leak"
+one_line 2 "gpu-reset: --info changes nothing; it takes no --method, --slot or --raw-sbr" "gpu-reset --method twice then a usage error: no leak"
 r vgarom-dump --sysroot "$NV" -o "$T/a.rom" -o "$T/b.rom" --info "$ROM"
 [ "$rc" -ne 0 ] || [ "$rc" -eq 0 ]
 [ "$nl" -le 1 ]

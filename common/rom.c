@@ -171,11 +171,6 @@ static void check_efi(const uint8_t *img, struct pt_rom *r, size_t i)
 	unsigned long sig = le32(img + HDR_EFI_SIG);
 
 	im->init_size = (size_t)le16(img + HDR_INIT_SIZE) * UNIT;
-	im->efi_subsystem = le16(img + HDR_EFI_SUBSYS);
-	im->efi_machine = le16(img + HDR_EFI_MACHINE);
-	im->efi_compression = le16(img + HDR_EFI_COMPR);
-	im->efi_image_offset = le16(img + HDR_EFI_OFFSET);
-	im->efi_signature_ok = sig == EFI_SIGNATURE;
 	if (!im->efi_signature_ok) {
 		image_problem(r, i, "EFI signature 0x%lx, expected 0xef1", sig);
 		return;
@@ -271,6 +266,14 @@ static bool parse_image(const uint8_t *buf, size_t len, size_t off, size_t gap, 
 	im->code_type = pd[PCIR_CODE_TYPE];
 	im->indicator = pd[PCIR_INDICATOR];
 	im->last = (im->indicator & LAST_IMAGE) != 0;
+	if (im->code_type == PT_ROM_CODE_EFI) {
+		/* In the header, so known even when the image is cut short. */
+		im->efi_subsystem = le16(img + HDR_EFI_SUBSYS);
+		im->efi_machine = le16(img + HDR_EFI_MACHINE);
+		im->efi_compression = le16(img + HDR_EFI_COMPR);
+		im->efi_image_offset = le16(img + HDR_EFI_OFFSET);
+		im->efi_signature_ok = le32(img + HDR_EFI_SIG) == EFI_SIGNATURE;
+	}
 	if (im->length == 0) {
 		/* The only way a length chain could loop: stop instead. */
 		image_problem(r, i, "image length 0 (the chain would stay at this image)");
@@ -347,7 +350,7 @@ static void walk(const uint8_t *buf, size_t len, size_t off, struct pt_rom *r)
 	r->image_after_last = image_header_ok(buf, len, r->used_length);
 }
 
-/* The images firmware would use. edk2 gives up on the ROM at an unaligned
+/* The images firmware would use: those without a problem. edk2 gives up on the ROM at an unaligned
  * PCIR: no EFI driver at or after it is ever loaded. The PCI bus driver
  * loads drivers only, for machines EFI_IMAGE_MACHINE_TYPE_SUPPORTED names
  * (MdePkg/Include/Uefi/UefiBaseType.h: on X64, x64 and EBC). */
@@ -361,6 +364,9 @@ unsigned pt_rom_serves(const struct pt_rom *r)
 
 		if (im->warnings & PT_ROM_W_PCIR_UNALIGNED)
 			edk2_stopped = true;
+		/* cut short, bad checksum, bad EFI header: not loaded */
+		if (im->problem[0])
+			continue;
 		switch (im->code_type) {
 		case PT_ROM_CODE_X86:
 			serves |= PT_ROM_SERVES_BIOS;

@@ -132,7 +132,8 @@ bool pt_rom_find_start(const uint8_t *buf, size_t len, size_t *start);
 int pt_rom_fix(const uint8_t *buf, size_t len, size_t *start, size_t *end, struct pt_rom *out);
 
 /* What the ROM's images serve, as flags, from the images firmware would use
- * (x86 code, EFI drivers by machine type, Open Firmware, PA-RISC). */
+ * (those without a problem: x86 code, EFI drivers by machine type, Open
+ * Firmware, PA-RISC). */
 enum {
 	PT_ROM_SERVES_BIOS = 0x01,     /* an x86 PC-AT image */
 	PT_ROM_SERVES_X64 = 0x02,      /* an EFI driver for x64 (0x8664) */

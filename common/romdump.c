@@ -112,8 +112,13 @@ int pt_rom_read_device(const struct pt_dev *d, struct pt_rom_read *out, char *er
 	sigemptyset(&sa.sa_mask);
 	for (size_t i = 0; i < NROM_SIGNALS; i++)
 		sigaddset(&sa.sa_mask, rom_signals[i]);
-	for (size_t i = 0; i < NROM_SIGNALS; i++)
-		sigaction(rom_signals[i], &sa, &old[i]);
+	/* A signal ignored at start (nohup) stays ignored: it cannot end the
+	 * run, so the normal path disables the ROM. */
+	for (size_t i = 0; i < NROM_SIGNALS; i++) {
+		sigaction(rom_signals[i], NULL, &old[i]);
+		if (old[i].sa_handler != SIG_IGN)
+			sigaction(rom_signals[i], &sa, NULL);
+	}
 	/* set before the write: a signal in between still disables it */
 	rom_enabled = !pt_dry_run;
 	if ((rc = pt_write_attr("1", "/sys/bus/pci/devices/%s/rom", d->name)) < 0) {
@@ -150,6 +155,7 @@ int pt_rom_read_device(const struct pt_dev *d, struct pt_rom_read *out, char *er
 	rom_enabled = 0;
 out:
 	for (size_t i = 0; i < NROM_SIGNALS; i++)
-		sigaction(rom_signals[i], &old[i], NULL);
+		if (old[i].sa_handler != SIG_IGN)
+			sigaction(rom_signals[i], &old[i], NULL);
 	return rc;
 }

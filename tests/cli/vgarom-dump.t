@@ -101,4 +101,32 @@ while read -r sum path pkg; do
 	fi
 	check_json "$path" "$path" "$ROMS/debian/$name.json"
 done <"$ROMS/debian.list"
+# A termination signal while the ROM is enabled: the handler writes 0 to the
+# rom attribute and the signal ends the run. The fixture's rom attribute is
+# a FIFO: the test reads the "1" vgarom-dump writes to enable it, then
+# vgarom-dump blocks opening it to read the ROM (enabled), the signal comes,
+# and the test reads what the handler writes. env --default-signal undoes
+# the SIGINT/SIGQUIT that bash ignores in background jobs.
+sigroot=$(mktemp -d)
+cp -a tests/fixtures/qemu-q35 "$sigroot/q35"
+romattr="$sigroot/q35/sys/devices/pci0000:00/0000:00:01.0/rom"
+for sig in INT TERM HUP QUIT; do
+	rm -f "$romattr" && mkfifo "$romattr"
+	cat "$romattr" >"$sigroot/enable" &
+	reader=$!
+	env --default-signal=INT,QUIT "$VD" --sysroot "$sigroot/q35" 00:01.0 -o "$sigroot/out.rom" \
+		>/dev/null 2>&1 &
+	pid=$!
+	wait "$reader"
+	kill -s "$sig" "$pid"
+	timeout 5 cat "$romattr" >"$sigroot/disable"
+	for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	kill -0 "$pid" 2>/dev/null && { kill -9 "$pid"; echo "# vgarom-dump still running after SIG$sig"; }
+	{ wait "$pid"; } 2>/dev/null; rc=$?
+	[ "$(cat "$sigroot/enable")" = 1 ] && [ "$(cat "$sigroot/disable")" = 0 ]
+	ok $? "SIG$sig while the ROM is enabled: the handler writes 0 (enable '$(cat "$sigroot/enable")', then '$(cat "$sigroot/disable")')"
+	[ "$rc" = $((128 + $(kill -l "$sig"))) ]
+	ok $? "SIG$sig: the run ends by the signal (exit $rc)"
+done
+rm -rf "$sigroot"
 done_testing

@@ -110,13 +110,15 @@ size_t pt_rom_capacity(size_t len);
 
 /* Walk every image, as firmware does: from the first, by each image's
  * length, stepping over 512-byte blocks without 55 aa between images, up
- * to the image marked last. A 55 aa without a PCI data structure is no
- * image: it is a problem (at 0, with pointer 0: an ISA ROM, no image). When buf does not start with 55 aa, the first valid image
- * is searched for (pt_rom_find_start) and what precedes it is leading garbage,
- * which makes the ROM damaged. Data after the last image is not damage (ROM
- * BARs are padded); used_length says where the images end. Returns (and sets)
- * out->verdict. out->img and out->cap must be set (pt_rom_capacity(len)
- * entries); with less room the walk stops there and says so. */
+ * to the image marked last. A 55 aa without a PCI data structure gets no
+ * entry: it is the ROM's problem (no-image when no image is left, as for
+ * an ISA ROM; damaged after one). When buf does not start with 55 aa, the
+ * first valid image is searched for (pt_rom_find_start) and what precedes
+ * it is leading garbage, which makes the ROM damaged. Data after the last
+ * image is not damage (ROM BARs are padded); used_length says where the
+ * images end. Returns (and sets) out->verdict. out->img and out->cap must
+ * be set (pt_rom_capacity(len) entries); with less room the walk stops
+ * there and says so. */
 enum pt_rom_verdict pt_rom_parse(const uint8_t *buf, size_t len, struct pt_rom *out);
 
 /* The first offset where 55 aa begins an image: its PCIR pointer leads to
@@ -140,7 +142,7 @@ enum {
 	PT_ROM_SERVES_EBC = 0x04,      /* an EFI byte code driver (0x0ebc) */
 	PT_ROM_SERVES_IA32 = 0x08,     /* 0x014c: never loaded by x64 firmware */
 	PT_ROM_SERVES_AARCH64 = 0x10,  /* 0xaa64 */
-	PT_ROM_SERVES_OTHER_EFI = 0x20,/* another EFI machine (ARM, RISC-V, IA64...) */
+	PT_ROM_SERVES_OTHER_EFI = 0x20, /* ARM, RISC-V, IA64 ... */
 	PT_ROM_SERVES_OPENFW = 0x40,
 	PT_ROM_SERVES_PARISC = 0x80,
 };

@@ -575,12 +575,12 @@ static void test_edges(void)
 	memset(rom.b + 0x400, 0, 0x200);
 	rom.len = 0x600;
 	parse_exact(rom.b, rom.len, &r);
-	is_str(r.problem, "image 0 at 0x0: not marked as the last image, but no 55 aa follows in the 0x200 bytes up to the end of the data at 0x600",
-	       "no last flag, zeros follow");
+	is_str(r.problem, "image 0 at 0x0: not marked as the last image, but no 55 aa follows in the 0x200 bytes "
+	       "up to the end of the data at 0x600", "no last flag, zeros follow");
 	rom.len = 0x401;
 	parse_exact(rom.b, rom.len, &r);
-	is_str(r.problem, "image 0 at 0x0: not marked as the last image, but no 55 aa follows in the 0x1 bytes up to the end of the data at 0x401",
-	       "no last flag, one byte follows");
+	is_str(r.problem, "image 0 at 0x0: not marked as the last image, but no 55 aa follows in the 0x1 bytes "
+	       "up to the end of the data at 0x401", "no last flag, one byte follows");
 
 	/* PCIR pointing beyond its own image, into the next. */
 	good(&rom);
@@ -905,8 +905,8 @@ static void test_stdvga(void)
 
 	/* Cut before its PCIR, and after it. */
 	pt_rom_parse(buf, 0x8000, &r);
-	is_str(r.problem, "55 aa at 0x0: PCI data structure pointer 0x99dc past the end of the data (0x8000 bytes left): no image",
-	       "vgabios-stdvga.bin cut at 0x8000");
+	is_str(r.problem, "55 aa at 0x0: PCI data structure pointer 0x99dc past the end of the data "
+	       "(0x8000 bytes left): no image", "vgabios-stdvga.bin cut at 0x8000");
 	pt_rom_parse(buf, 0x9a00, &r);
 	is_str(r.problem, "image 0 at 0x0: image length 0x9c00 runs past the end of the data (0x9a00 bytes left)",
 	       "vgabios-stdvga.bin cut at 0x9a00");

@@ -116,10 +116,46 @@ static bool ids_match(const struct pt_rom *rom, const struct pt_dev *d)
 	return false;
 }
 
-static void print_info(const char *what, const struct pt_rom *rom, size_t len, const struct pt_dev *d,
-		       bool shadow)
+/* Room for every image a ROM of len bytes can hold (rom.h). */
+static void rom_room(struct pt_rom *rom, size_t len)
+{
+	rom->cap = pt_rom_capacity(len);
+	rom->img = pt_xcalloc(rom->cap, sizeof(*rom->img));
+}
+
+/* Whether --fix would write this ROM: the hints say so only then. */
+static bool fixable(const uint8_t *buf, size_t len)
+{
+	struct pt_rom r;
+	size_t s, e;
+	int rc;
+
+	rom_room(&r, len);
+	rc = pt_rom_fix(buf, len, &s, &e, &r);
+	free(r.img);
+	return rc == 0;
+}
+
+static void print_serves(const struct pt_rom *rom)
+{
+	unsigned serves = pt_rom_serves(rom);
+	const char *sep = "";
+
+	printf("  serves:");
+	for (unsigned bit = 1; bit <= PT_ROM_SERVES_PARISC; bit <<= 1) {
+		if (serves & bit) {
+			printf("%s %s", sep, pt_rom_serves_name(bit));
+			sep = ",";
+		}
+	}
+	printf("%s\n", serves ? "" : " nothing");
+}
+
+static void print_info(const char *what, const struct pt_rom *rom, const uint8_t *buf, size_t len,
+		       const struct pt_dev *d, bool shadow)
 {
 	bool match = d ? ids_match(rom, d) : false;
+	bool fix = fixable(buf, len);
 
 	if (pt_opts.json) {
 		struct pt_json j;
@@ -131,6 +167,13 @@ static void print_info(const char *what, const struct pt_rom *rom, size_t len, c
 		pt_json_int(&j, "leading_garbage", (long long)rom->leading_garbage);
 		pt_json_int(&j, "used_length", (long long)rom->used_length);
 		pt_json_bool(&j, "shadow", shadow);
+		pt_json_int(&j, "gap_bytes", (long long)rom->gap_bytes);
+		pt_json_array_open(&j, "serves");
+		for (unsigned bit = 1; bit <= PT_ROM_SERVES_PARISC; bit <<= 1)
+			if (pt_rom_serves(rom) & bit)
+				pt_json_string(&j, NULL, pt_rom_serves_name(bit));
+		pt_json_array_close(&j);
+		pt_json_bool(&j, "fixable", fix);
 		pt_json_array_open(&j, "images");
 		for (size_t i = 0; i < rom->nimages; i++) {
 			const struct pt_rom_image *im = &rom->img[i];
@@ -139,6 +182,7 @@ static void print_info(const char *what, const struct pt_rom *rom, size_t len, c
 			pt_json_object_open(&j, NULL);
 			pt_json_int(&j, "offset", (long long)im->offset);
 			pt_json_int(&j, "length", (long long)im->length);
+			pt_json_int(&j, "gap_before", (long long)im->gap_before);
 			pt_json_string(&j, "code_type", pt_rom_code_type_name(im->code_type));
 			snprintf(id, sizeof(id), "%04x", im->vendor);
 			pt_json_string(&j, "vendor", id);
@@ -161,6 +205,8 @@ static void print_info(const char *what, const struct pt_rom *rom, size_t len, c
 			if (im->code_type == PT_ROM_CODE_EFI) {
 				pt_json_string(&j, "efi_subsystem", pt_rom_efi_subsystem_name(im->efi_subsystem));
 				pt_json_string(&j, "efi_machine", pt_rom_efi_machine_name(im->efi_machine));
+				snprintf(id, sizeof(id), "%04x", im->efi_machine);
+				pt_json_string(&j, "efi_machine_id", id);
 				pt_json_bool(&j, "efi_compressed", im->efi_compression != 0);
 			}
 			pt_json_string(&j, "problem", im->problem[0] ? im->problem : NULL);
@@ -181,11 +227,14 @@ static void print_info(const char *what, const struct pt_rom *rom, size_t len, c
 		       "changed it while it ran, so it is not the card's pristine ROM; as a romfile it may "
 		       "not work, a dump from a secondary slot will\n");
 	if (rom->leading_garbage)
-		printf("  %zu bytes before the first image (a flash tool's header: --fix strips it)\n",
-		       rom->leading_garbage);
+		printf("  %zu bytes before the first image (a flash tool's header%s)\n", rom->leading_garbage,
+		       fix ? ": --fix strips it" : "; --fix refuses this ROM, see the verdict");
 	for (size_t i = 0; i < rom->nimages; i++) {
 		const struct pt_rom_image *im = &rom->img[i];
 
+		if (im->gap_before)
+			printf("  %zu bytes without 55 aa at 0x%zx, stepped over as firmware does\n", im->gap_before,
+			       im->offset - im->gap_before);
 		printf("  image %zu at 0x%zx, %zu bytes: %s, %04x:%04x class %06x, PCIR rev %u%s", i, im->offset,
 		       im->length, pt_rom_code_type_name(im->code_type), im->vendor, im->device, im->class_code,
 		       im->pcir_revision, im->last ? ", last" : "");
@@ -198,12 +247,16 @@ static void print_info(const char *what, const struct pt_rom *rom, size_t len, c
 			printf(", device list of %u", im->ndevice_ids);
 		printf("%s%s\n", im->problem[0] ? ": " : "", im->problem);
 	}
-	if (rom->nimages && rom->used_length < len &&
+	/* only after a chain that ended where it should: at its last image */
+	if (rom->nimages && rom->used_length < len && rom->img[rom->nimages - 1].last &&
+	    rom->img[rom->nimages - 1].length &&
 	    rom->img[rom->nimages - 1].offset + rom->img[rom->nimages - 1].length == rom->used_length)
-		printf("  %zu bytes after the last image (padding or garbage; --fix cuts them)\n",
-		       len - rom->used_length);
+		printf("  %zu bytes after the last image (padding or garbage%s)\n", len - rom->used_length,
+		       fix ? "; --fix cuts them" : "");
 	if (d && rom->nimages)
 		printf("  IDs: %s %s (%04x:%04x)\n", match ? "match" : "DO NOT match", d->name, d->vendor, d->device);
+	if (rom->nimages)
+		print_serves(rom);
 	printf("  verdict: %s%s%s\n", pt_rom_verdict_name(rom->verdict), rom->problem[0] ? ": " : "",
 	       rom->problem);
 }
@@ -239,6 +292,7 @@ int main(int argc, const char **argv)
 		size_t len, start, end;
 		uint8_t *buf = read_whole(args[0], &len);
 
+		rom_room(&rom, len);
 		if (pt_rom_fix(buf, len, &start, &end, &rom) < 0)
 			pt_die(PT_EXIT_FAIL, "%s: not fixed: %s", args[0], rom.problem);
 		if (!pt_dry_run)
@@ -247,6 +301,7 @@ int main(int argc, const char **argv)
 			"%zu bytes, %s%s\n", opt_output, start, len - end, end - start,
 			pt_rom_verdict_name(rom.verdict), pt_dry_run ? " (dry run: nothing written)" : "");
 		free(buf);
+		free(rom.img);
 		return PT_EXIT_OK;
 	}
 
@@ -255,9 +310,11 @@ int main(int argc, const char **argv)
 		size_t len;
 		uint8_t *buf = read_whole(args[0], &len);
 
+		rom_room(&rom, len);
 		pt_rom_parse(buf, len, &rom);
-		print_info(args[0], &rom, len, NULL, false);
+		print_info(args[0], &rom, buf, len, NULL, false);
 		free(buf);
+		free(rom.img);
 		return verdict_exit(&rom);
 	}
 	if (!d)
@@ -272,9 +329,10 @@ int main(int argc, const char **argv)
 		pt_die(PT_EXIT_FAIL, "%s; the ROM is disabled again", err);
 	if (pt_dry_run)
 		return PT_EXIT_OK;
+	rom_room(&rom, rd.len);
 	pt_rom_parse(rd.data, rd.len, &rom);
 	if (opt_info) {
-		print_info(d->name, &rom, rd.len, d, rd.shadow);
+		print_info(d->name, &rom, rd.data, rd.len, d, rd.shadow);
 		return verdict_exit(&rom);
 	}
 	write_out(opt_output, rd.data, rd.len);
@@ -283,5 +341,6 @@ int main(int argc, const char **argv)
 		ids_match(&rom, d) ? "match" : "DO NOT match",
 		rd.shadow ? "; the shadow copy at 0xC0000: see --info" : "");
 	free(rd.data);
+	free(rom.img);
 	return PT_EXIT_OK;
 }

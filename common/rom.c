@@ -171,11 +171,6 @@ static void check_efi(const uint8_t *img, struct pt_rom *r, size_t i)
 	unsigned long sig = le32(img + HDR_EFI_SIG);
 
 	im->init_size = (size_t)le16(img + HDR_INIT_SIZE) * UNIT;
-	im->efi_subsystem = le16(img + HDR_EFI_SUBSYS);
-	im->efi_machine = le16(img + HDR_EFI_MACHINE);
-	im->efi_compression = le16(img + HDR_EFI_COMPR);
-	im->efi_image_offset = le16(img + HDR_EFI_OFFSET);
-	im->efi_signature_ok = sig == EFI_SIGNATURE;
 	if (!im->efi_signature_ok) {
 		image_problem(r, i, "EFI signature 0x%lx, expected 0xef1", sig);
 		return;
@@ -202,39 +197,65 @@ static void check_efi(const uint8_t *img, struct pt_rom *r, size_t i)
 		im->warnings |= PT_ROM_W_EFI_NO_PE;
 }
 
-/* Parse the image at off (its 55 aa already seen). Returns false when the
- * chain cannot go on: the image's extent is unknown or unsound. */
-static bool parse_image(const uint8_t *buf, size_t len, size_t off, struct pt_rom *r)
+size_t pt_rom_capacity(size_t len)
 {
-	size_t i = r->nimages++;
-	struct pt_rom_image *im = &r->img[i];
-	size_t avail = len - off, pcir;
-	const uint8_t *img = buf + off, *pd;
+	/* Each image but a truncated last one is at least one unit long. */
+	return len / UNIT + 1;
+}
 
-	memset(im, 0, sizeof(*im));
-	im->offset = off;
+/* Parse the image at off (its 55 aa already seen), gap bytes without 55 aa
+ * after the previous one. A 55 aa without a PCI data structure is not an
+ * image (firmware finds none there) and gets no entry. Returns false when
+ * the chain cannot go on: the image's extent is unknown or unsound. */
+static bool parse_image(const uint8_t *buf, size_t len, size_t off, size_t gap, struct pt_rom *r)
+{
+	size_t avail = len - off, pcir, i;
+	const uint8_t *img = buf + off, *pd;
+	struct pt_rom_image *im;
+	char what[PT_ROM_PROBLEM_LEN];
+	unsigned ptr;
+
 	if (avail < HDR_SIZE) {
-		image_problem(r, i, "header truncated (0x%zx bytes, need 0x%x)", avail, HDR_SIZE);
+		say(what, sizeof(what), "55 aa at 0x%zx: header truncated (0x%zx bytes, need 0x%x): no image",
+		    off, avail, HDR_SIZE);
+		rom_problem(r, what);
 		return false;
 	}
-	im->pcir_offset = le16(img + HDR_PCIR_PTR);
-	if (im->pcir_offset == 0) {
+	ptr = le16(img + HDR_PCIR_PTR);
+	if (ptr == 0) {
 		/* SeaBIOS' vgabios-isavga.bin and vgabios-ramfb.bin look so. */
-		image_problem(r, i, "no PCI data structure (pointer 0): an ISA or non-PCI option ROM");
+		say(what, sizeof(what), "55 aa at 0x%zx without a PCI data structure (pointer 0): "
+		    "an ISA or non-PCI option ROM, no PCI image", off);
+		rom_problem(r, what);
 		return false;
 	}
-	if ((size_t)im->pcir_offset + PCIR_SIZE_V0 > avail) {
-		image_problem(r, i, "PCI data structure pointer 0x%x out of range (0x%zx bytes left)",
-			      im->pcir_offset, avail);
+	if ((size_t)ptr + PCIR_SIZE_V0 > avail) {
+		say(what, sizeof(what), "55 aa at 0x%zx: PCI data structure pointer 0x%x past the end "
+		    "of the data (0x%zx bytes left): no image", off, ptr, avail);
+		rom_problem(r, what);
 		return false;
 	}
-	pcir = off + im->pcir_offset;
+	pcir = off + ptr;
 	pd = buf + pcir;
 	if (memcmp(pd, "PCIR", 4) != 0) {
-		image_problem(r, i, "no PCIR signature at 0x%zx (found %02x %02x %02x %02x)",
-			      pcir, pd[0], pd[1], pd[2], pd[3]);
+		say(what, sizeof(what), "55 aa at 0x%zx: no PCIR signature at 0x%zx (found %02x %02x %02x %02x): "
+		    "no image", off, pcir, pd[0], pd[1], pd[2], pd[3]);
+		rom_problem(r, what);
 		return false;
 	}
+	if (r->nimages >= r->cap || !r->img) {
+		say(what, sizeof(what), "image %zu at 0x%zx: no room left to record it (%zu entries)",
+		    r->nimages, off, r->cap);
+		rom_problem(r, what);
+		return false;
+	}
+	i = r->nimages++;
+	im = &r->img[i];
+	memset(im, 0, sizeof(*im));
+	im->offset = off;
+	im->gap_before = gap;
+	r->gap_bytes += gap;
+	im->pcir_offset = ptr;
 	im->vendor = le16(pd + PCIR_VENDOR);
 	im->device = le16(pd + PCIR_DEVICE);
 	im->pcir_length = le16(pd + PCIR_LENGTH);
@@ -245,8 +266,17 @@ static bool parse_image(const uint8_t *buf, size_t len, size_t off, struct pt_ro
 	im->code_type = pd[PCIR_CODE_TYPE];
 	im->indicator = pd[PCIR_INDICATOR];
 	im->last = (im->indicator & LAST_IMAGE) != 0;
+	if (im->code_type == PT_ROM_CODE_EFI) {
+		/* In the header, so known even when the image is cut short. */
+		im->efi_subsystem = le16(img + HDR_EFI_SUBSYS);
+		im->efi_machine = le16(img + HDR_EFI_MACHINE);
+		im->efi_compression = le16(img + HDR_EFI_COMPR);
+		im->efi_image_offset = le16(img + HDR_EFI_OFFSET);
+		im->efi_signature_ok = le32(img + HDR_EFI_SIG) == EFI_SIGNATURE;
+	}
 	if (im->length == 0) {
-		image_problem(r, i, "image length 0");
+		/* The only way a length chain could loop: stop instead. */
+		image_problem(r, i, "image length 0 (the chain would stay at this image)");
 		return false;
 	}
 	if (im->length > avail) {
@@ -284,74 +314,121 @@ static bool parse_image(const uint8_t *buf, size_t len, size_t off, struct pt_ro
 	return true;
 }
 
+/* Every step moves forward by at least one unit (an image's length, or a
+ * gap block), so the walk ends within len / 512 + 1 steps. */
 static void walk(const uint8_t *buf, size_t len, size_t off, struct pt_rom *r)
 {
+	size_t gap = 0, end;
+
 	for (;;) {
-		if (!has_signature(buf, len, off)) {
-			/* Only reached after an image that is not the last. */
-			const struct pt_rom_image *prev = &r->img[r->nimages - 1];
-			char what[PT_ROM_PROBLEM_LEN];
-
-			if (off >= len)
-				say(what, sizeof(what), "image %zu at 0x%zx: not marked as the last image, "
-				    "but the data ends at 0x%zx", r->nimages - 1, prev->offset, len);
-			else if (len - off < 2)
-				say(what, sizeof(what), "image %zu at 0x%zx: not marked as the last image, "
-				    "but only 1 byte follows at 0x%zx", r->nimages - 1, prev->offset, off);
-			else
-				say(what, sizeof(what), "no 55 aa signature at 0x%zx (found %02x %02x), "
-				    "but image %zu is not marked as the last", off, buf[off], buf[off + 1],
-				    r->nimages - 1);
-			rom_problem(r, what);
-			return;
-		}
-		if (r->nimages == PT_ROM_MAX_IMAGES) {
-			char what[PT_ROM_PROBLEM_LEN];
-
-			say(what, sizeof(what), "more than %d images, stopped at 0x%zx (a loop?)",
-			    PT_ROM_MAX_IMAGES, off);
-			rom_problem(r, what);
-			return;
-		}
-		if (!parse_image(buf, len, off, r))
+		if (!parse_image(buf, len, off, gap, r))
 			return;
 		if (r->img[r->nimages - 1].last)
 			break;
 		off += r->img[r->nimages - 1].length;
+		end = off;
+		/* Blocks without 55 aa between images: stepped over in units,
+		 * as edk2's PCI bus driver (and rom-parser) do. */
+		while (off < len && !has_signature(buf, len, off))
+			off += UNIT;
+		gap = (off < len ? off : len) - end;
+		if (off >= len) {
+			const struct pt_rom_image *prev = &r->img[r->nimages - 1];
+			char what[PT_ROM_PROBLEM_LEN];
+
+			if (gap)
+				say(what, sizeof(what), "image %zu at 0x%zx: not marked as the last image, but no "
+				    "55 aa follows in the 0x%zx bytes up to the end of the data at 0x%zx",
+				    r->nimages - 1, prev->offset, gap, len);
+			else
+				say(what, sizeof(what), "image %zu at 0x%zx: not marked as the last image, "
+				    "but the data ends at 0x%zx", r->nimages - 1, prev->offset, len);
+			rom_problem(r, what);
+			return;
+		}
 	}
 	r->image_after_last = image_header_ok(buf, len, r->used_length);
 }
 
-static enum pt_rom_verdict judge(const struct pt_rom *r)
+/* The images firmware would use: those without a problem. edk2 gives up on the ROM at an unaligned
+ * PCIR: no EFI driver at or after it is ever loaded. The PCI bus driver
+ * loads drivers only, for machines EFI_IMAGE_MACHINE_TYPE_SUPPORTED names
+ * (MdePkg/Include/Uefi/UefiBaseType.h: on X64, x64 and EBC). */
+unsigned pt_rom_serves(const struct pt_rom *r)
 {
-	bool efi = false, x86 = false, edk2_stopped = false;
-	size_t i;
+	unsigned serves = 0;
+	bool edk2_stopped = false;
 
-	if (r->problem[0])
-		return PT_ROM_DAMAGED;
-	for (i = 0; i < r->nimages; i++) {
+	for (size_t i = 0; i < r->nimages; i++) {
 		const struct pt_rom_image *im = &r->img[i];
 
-		/* edk2 gives up on the ROM at an unaligned PCIR: no EFI driver
-		 * at or after it is ever loaded. */
 		if (im->warnings & PT_ROM_W_PCIR_UNALIGNED)
 			edk2_stopped = true;
-		if (im->code_type == PT_ROM_CODE_X86)
-			x86 = true;
-		if (im->code_type == PT_ROM_CODE_EFI && !edk2_stopped && im->efi_signature_ok &&
-		    !(im->warnings & PT_ROM_W_EFI_NOT_DRIVER))
-			efi = true;
+		/* cut short, bad checksum, bad EFI header: not loaded */
+		if (im->problem[0])
+			continue;
+		switch (im->code_type) {
+		case PT_ROM_CODE_X86:
+			serves |= PT_ROM_SERVES_BIOS;
+			break;
+		case PT_ROM_CODE_OPENFW:
+			serves |= PT_ROM_SERVES_OPENFW;
+			break;
+		case PT_ROM_CODE_PARISC:
+			serves |= PT_ROM_SERVES_PARISC;
+			break;
+		case PT_ROM_CODE_EFI:
+			if (edk2_stopped || !im->efi_signature_ok || (im->warnings & PT_ROM_W_EFI_NOT_DRIVER))
+				break;
+			switch (im->efi_machine) {
+			case 0x8664: serves |= PT_ROM_SERVES_X64; break;
+			case 0x0ebc: serves |= PT_ROM_SERVES_EBC; break;
+			case 0x014c: serves |= PT_ROM_SERVES_IA32; break;
+			case 0xaa64: serves |= PT_ROM_SERVES_AARCH64; break;
+			default: serves |= PT_ROM_SERVES_OTHER_EFI; break;
+			}
+			break;
+		}
 	}
-	if (efi)
+	return serves;
+}
+
+const char *pt_rom_serves_name(unsigned bit)
+{
+	switch (bit) {
+	case PT_ROM_SERVES_BIOS: return "x86-bios";
+	case PT_ROM_SERVES_X64: return "x64-uefi";
+	case PT_ROM_SERVES_EBC: return "ebc-uefi";
+	case PT_ROM_SERVES_IA32: return "ia32-uefi";
+	case PT_ROM_SERVES_AARCH64: return "aarch64-uefi";
+	case PT_ROM_SERVES_OTHER_EFI: return "other-uefi";
+	case PT_ROM_SERVES_OPENFW: return "open-firmware";
+	case PT_ROM_SERVES_PARISC: return "pa-risc";
+	default: return NULL;
+	}
+}
+
+static enum pt_rom_verdict judge(const struct pt_rom *r)
+{
+	unsigned serves = pt_rom_serves(r);
+
+	if (r->nimages == 0)
+		return PT_ROM_NO_IMAGE;
+	if (r->problem[0])
+		return PT_ROM_DAMAGED;
+	if (serves & (PT_ROM_SERVES_X64 | PT_ROM_SERVES_EBC))
 		return PT_ROM_UEFI_CAPABLE;
-	return x86 ? PT_ROM_LEGACY_ONLY : PT_ROM_VALID;
+	return serves & PT_ROM_SERVES_BIOS ? PT_ROM_LEGACY_ONLY : PT_ROM_VALID;
 }
 
 enum pt_rom_verdict pt_rom_parse(const uint8_t *buf, size_t len, struct pt_rom *out)
 {
-	size_t start = 0;
+	struct pt_rom_image *img = out->img;
+	size_t start = 0, cap = out->cap;
 
 	memset(out, 0, sizeof(*out));
+	out->img = img;
+	out->cap = cap;
 	if (!buf || len == 0) {
 		rom_problem(out, "no data");
 		return out->verdict = PT_ROM_NO_IMAGE;

@@ -19,9 +19,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Walking stops after this many images: lengths are checked, so the chain
- * cannot revisit an offset, but 16 bounds the work and the struct. */
-#define PT_ROM_MAX_IMAGES     16
+/* There is no fixed image limit. Every image is at least one 512-byte unit
+ * long and the walk only moves forward (a zero length stops it), so a ROM of
+ * len bytes holds at most pt_rom_capacity(len) images: the caller provides
+ * that much room (struct pt_rom's img and cap). */
 /* PCI 3.0 device list entries kept per image (the rest are counted). */
 #define PT_ROM_MAX_DEVICE_IDS 16
 #define PT_ROM_PROBLEM_LEN    256
@@ -46,9 +47,10 @@ enum {
 enum pt_rom_verdict {
 	PT_ROM_NO_IMAGE,      /* no 55 aa + PCIR anywhere (all 0xff, zeros, text) */
 	PT_ROM_DAMAGED,       /* problem says what and where */
-	PT_ROM_VALID,         /* valid, but neither x86 nor EFI (Open Firmware...) */
-	PT_ROM_LEGACY_ONLY,   /* valid, an x86 image and no usable EFI driver */
-	PT_ROM_UEFI_CAPABLE,  /* valid, with an EFI driver UEFI firmware will load */
+	PT_ROM_VALID,         /* valid, but serves neither x86 BIOS nor x64 UEFI */
+	PT_ROM_LEGACY_ONLY,   /* valid, an x86 image and no EFI driver x64 UEFI loads */
+	PT_ROM_UEFI_CAPABLE,  /* valid, with an EFI driver x64 UEFI (OVMF) loads:
+	                       * machine x64, or EBC (OVMF builds EbcDxe) */
 };
 
 /* Warnings: the image is used by firmware, but something is off. */
@@ -61,6 +63,9 @@ enum pt_rom_verdict {
 
 struct pt_rom_image {
 	size_t offset;             /* of its 55 aa, from the start of buf */
+	size_t gap_before;         /* bytes without 55 aa stepped over, in 512-byte
+	                            * units, between the previous image and this one
+	                            * (edk2's PciOptionRomSupport.c does the same) */
 	size_t length;             /* PCIR image length in bytes (units * 512) */
 	unsigned pcir_offset;      /* PCIR pointer at 0x18, from offset */
 	unsigned pcir_length, pcir_revision;
@@ -89,8 +94,10 @@ struct pt_rom_image {
 };
 
 struct pt_rom {
-	struct pt_rom_image img[PT_ROM_MAX_IMAGES];
+	struct pt_rom_image *img;  /* the caller's room: cap entries; kept by */
+	size_t cap;                /* pt_rom_parse, which clears everything else */
 	size_t nimages;
+	size_t gap_bytes;          /* sum of the images' gap_before */
 	size_t leading_garbage;    /* bytes before the first image (a tool's header) */
 	size_t used_length;        /* end of the last image whose extent is sound */
 	bool image_after_last;     /* an image header follows the last image */
@@ -98,11 +105,20 @@ struct pt_rom {
 	char problem[PT_ROM_PROBLEM_LEN]; /* the first problem, with where; or "" */
 };
 
-/* Walk every image. When buf does not start with 55 aa, the first valid image
- * is searched for (pt_rom_find_start) and what precedes it is leading garbage,
- * which makes the ROM damaged. Data after the last image is not damage (ROM
- * BARs are padded); used_length says where the images end. Returns (and sets)
- * out->verdict. */
+/* Room enough for every image of a len-byte ROM. */
+size_t pt_rom_capacity(size_t len);
+
+/* Walk every image, as firmware does: from the first, by each image's
+ * length, stepping over 512-byte blocks without 55 aa between images, up
+ * to the image marked last. A 55 aa without a PCI data structure gets no
+ * entry: it is the ROM's problem (no-image when no image is left, as for
+ * an ISA ROM; damaged after one). When buf does not start with 55 aa, the
+ * first valid image is searched for (pt_rom_find_start) and what precedes
+ * it is leading garbage, which makes the ROM damaged. Data after the last
+ * image is not damage (ROM BARs are padded); used_length says where the
+ * images end. Returns (and sets) out->verdict. out->img and out->cap must
+ * be set (pt_rom_capacity(len) entries); with less room the walk stops
+ * there and says so. */
 enum pt_rom_verdict pt_rom_parse(const uint8_t *buf, size_t len, struct pt_rom *out);
 
 /* The first offset where 55 aa begins an image: its PCIR pointer leads to
@@ -116,6 +132,24 @@ bool pt_rom_find_start(const uint8_t *buf, size_t len, size_t *start);
  * *start); -1 otherwise, out->problem saying why and *start, *end untouched:
  * nothing is fixed that cannot then be validated. */
 int pt_rom_fix(const uint8_t *buf, size_t len, size_t *start, size_t *end, struct pt_rom *out);
+
+/* What the ROM's images serve, as flags, from the images firmware would use
+ * (those without a problem: x86 code, EFI drivers by machine type, Open
+ * Firmware, PA-RISC). */
+enum {
+	PT_ROM_SERVES_BIOS = 0x01,     /* an x86 PC-AT image */
+	PT_ROM_SERVES_X64 = 0x02,      /* an EFI driver for x64 (0x8664) */
+	PT_ROM_SERVES_EBC = 0x04,      /* an EFI byte code driver (0x0ebc) */
+	PT_ROM_SERVES_IA32 = 0x08,     /* 0x014c: never loaded by x64 firmware */
+	PT_ROM_SERVES_AARCH64 = 0x10,  /* 0xaa64 */
+	PT_ROM_SERVES_OTHER_EFI = 0x20, /* ARM, RISC-V, IA64 ... */
+	PT_ROM_SERVES_OPENFW = 0x40,
+	PT_ROM_SERVES_PARISC = 0x80,
+};
+unsigned pt_rom_serves(const struct pt_rom *r);
+/* One PT_ROM_SERVES_* bit: "x86-bios", "x64-uefi", "ebc-uefi", "ia32-uefi",
+ * "aarch64-uefi", "other-uefi", "open-firmware", "pa-risc"; NULL otherwise. */
+const char *pt_rom_serves_name(unsigned bit);
 
 /* "x86 PC-AT BIOS", "Open Firmware", "HP PA-RISC", "EFI", "reserved". */
 const char *pt_rom_code_type_name(unsigned code_type);

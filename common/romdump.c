@@ -10,7 +10,15 @@
 #include <string.h>
 #include <unistd.h>
 
-/* The enable file, for the signal handler: open, write "0", exit. */
+/* The enable file, for the signal handler: open, write "0", exit. This
+ * handler is not signals.h's: that one records a signal for a run to look
+ * at between steps, while a ROM read must be undone by the handler itself
+ * (a read of the rom attribute can block for long on a slow card, and
+ * nothing is left to roll back but this one write), so it writes 0 and ends
+ * the process with the signal, from async-signal-safe calls only. The same
+ * termination signals as signals.c: SIGINT, SIGTERM, SIGHUP, SIGQUIT. */
+static const int rom_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+#define NROM_SIGNALS (sizeof(rom_signals) / sizeof(rom_signals[0]))
 static char rom_path[PATH_MAX];
 static volatile sig_atomic_t rom_enabled;
 
@@ -29,10 +37,17 @@ static void disable_now(void)
 
 static void on_signal(int sig)
 {
+	sigset_t unblock;
+
 	if (rom_enabled)
 		disable_now();
+	/* End as the signal would have: default action, delivered on return
+	 * from the handler once it is unblocked. */
 	signal(sig, SIG_DFL);
+	sigemptyset(&unblock);
+	sigaddset(&unblock, sig);
 	raise(sig);
+	sigprocmask(SIG_UNBLOCK, &unblock, NULL);
 }
 
 static void rom_resource(const struct pt_dev *d, struct pt_rom_read *out)
@@ -78,7 +93,7 @@ static void diagnose(const struct pt_dev *d, int e, char *err, size_t errlen)
 
 int pt_rom_read_device(const struct pt_dev *d, struct pt_rom_read *out, char *err, size_t errlen)
 {
-	struct sigaction sa, old_int, old_term;
+	struct sigaction sa, old[NROM_SIGNALS];
 	long n;
 	int rc, e = 0;
 
@@ -93,8 +108,17 @@ int pt_rom_read_device(const struct pt_dev *d, struct pt_rom_read *out, char *er
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGTERM, &sa, &old_term);
+	/* a second signal waits until the first one's handler has disabled */
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < NROM_SIGNALS; i++)
+		sigaddset(&sa.sa_mask, rom_signals[i]);
+	/* A signal ignored at start (nohup) stays ignored: it cannot end the
+	 * run, so the normal path disables the ROM. */
+	for (size_t i = 0; i < NROM_SIGNALS; i++) {
+		sigaction(rom_signals[i], NULL, &old[i]);
+		if (old[i].sa_handler != SIG_IGN)
+			sigaction(rom_signals[i], &sa, NULL);
+	}
 	/* set before the write: a signal in between still disables it */
 	rom_enabled = !pt_dry_run;
 	if ((rc = pt_write_attr("1", "/sys/bus/pci/devices/%s/rom", d->name)) < 0) {
@@ -130,7 +154,8 @@ int pt_rom_read_device(const struct pt_dev *d, struct pt_rom_read *out, char *er
 	}
 	rom_enabled = 0;
 out:
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
+	for (size_t i = 0; i < NROM_SIGNALS; i++)
+		if (old[i].sa_handler != SIG_IGN)
+			sigaction(rom_signals[i], &old[i], NULL);
 	return rc;
 }

@@ -14,6 +14,12 @@
 #define SEABIOS_DIR "/usr/share/seabios/"
 #define UNIT 512
 
+/* A struct pt_rom with its own room for images (rom.h: the caller's). */
+#define ROOM 1024
+#define PT_ROM(name) \
+	static struct pt_rom_image name##_room[ROOM]; \
+	struct pt_rom name = { .img = name##_room, .cap = ROOM }
+
 static void skip(const char *why)
 {
 	printf("ok %d # SKIP %s\n", ++tap_n, why);
@@ -67,7 +73,7 @@ static int fix_exact(const uint8_t *src, size_t len, size_t *start, size_t *end,
 /* ---- the hand-made ROMs: the same bytes as make-bad-roms.py ---- */
 
 struct rom {
-	uint8_t b[0x2200];
+	uint8_t b[0x4000];
 	size_t len;
 };
 
@@ -125,7 +131,7 @@ static void add_x86(struct rom *r, unsigned units, int last)
 	r->len += (size_t)units * UNIT;
 }
 
-static void add_efi(struct rom *r)
+static void add_efi_for(struct rom *r, unsigned machine, int last)
 {
 	uint8_t *b = r->b + r->len;
 
@@ -134,11 +140,29 @@ static void add_efi(struct rom *r)
 	put16(b, 0x02, 2);
 	put32(b, 0x04, 0x0ef1);
 	put16(b, 0x08, 11);
-	put16(b, 0x0a, 0x8664);
+	put16(b, 0x0a, machine);
 	put16(b, 0x16, 0x40);
 	put16(b, 0x18, 0x1c);
-	pcir(b, 2, 3, 1, 0);
+	pcir(b, 2, 3, last, 0);
 	b[0x40] = 'M', b[0x41] = 'Z';
+	r->len += 2 * UNIT;
+}
+
+static void add_efi(struct rom *r)
+{
+	add_efi_for(r, 0x8664, 1);
+}
+
+/* 55 aa, size 2, retf, PCIR pointer 0: an ISA-style option ROM. */
+static void add_no_pcir(struct rom *r)
+{
+	uint8_t *b = r->b + r->len;
+
+	memset(b, 0, 2 * UNIT);
+	b[0] = 0x55, b[1] = 0xaa;
+	b[2] = 2;
+	b[3] = 0xcb;
+	fix_checksum(b);
 	r->len += 2 * UNIT;
 }
 
@@ -211,6 +235,42 @@ static void build(const char *name, struct rom *r)
 		for (i = 0; i < 0x200; i++)
 			r->b[r->len + i] = (uint8_t)((i * 37 + 11) & 0xff);
 		r->len += 0x200;
+	} else if (!strcmp(name, "many-images")) {
+		r->len = 0;
+		for (i = 0; i < 20; i++)
+			add_x86(r, 1, i == 19);
+	} else if (!strcmp(name, "gap")) {
+		r->len = 0;
+		add_x86(r, 2, 0);
+		memset(r->b + r->len, 0xff, UNIT);
+		r->len += UNIT;
+		add_efi(r);
+	} else if (!strcmp(name, "efi-aarch64") || !strcmp(name, "efi-ia32")) {
+		r->len = 0;
+		add_x86(r, 2, 0);
+		add_efi_for(r, name[4] == 'a' ? 0xaa64 : 0x014c, 1);
+	} else if (!strcmp(name, "efi-ebc")) {
+		r->len = 0;
+		add_efi_for(r, 0x0ebc, 1);
+	} else if (!strcmp(name, "efi-multi")) {
+		r->len = 0;
+		add_x86(r, 2, 0);
+		add_efi_for(r, 0x014c, 0);
+		add_efi_for(r, 0xaa64, 0);
+		add_efi(r);
+	} else if (!strcmp(name, "no-pcir")) {
+		r->len = 0;
+		add_no_pcir(r);
+	} else if (!strcmp(name, "no-pcir-after")) {
+		r->len = 0;
+		add_x86(r, 2, 0);
+		add_no_pcir(r);
+	} else if (!strcmp(name, "chain-zero-length")) {
+		r->len = 0;
+		add_x86(r, 2, 0);
+		add_x86(r, 2, 0);
+		put16(r->b, 0x400 + 0x1c + 0x10, 0);
+		fix_checksum(r->b + 0x400);
 	}
 }
 
@@ -243,12 +303,15 @@ static const struct bad_case bad_cases[] = {
 	{ "truncated", PT_ROM_DAMAGED,
 	  "image 1 at 0x400: image length 0x400 runs past the end of the data (0x200 bytes left)", 2, 0x400, 0 },
 	{ "bad-checksum", PT_ROM_DAMAGED, "image 0 at 0x0: checksum 0x3f, expected 0", 2, 0x800, 0 },
-	{ "pcir-out-of-range", PT_ROM_DAMAGED,
-	  "image 0 at 0x0: PCI data structure pointer 0xfff0 out of range (0x800 bytes left)", 1, 0, 0 },
-	{ "pcir-bad-signature", PT_ROM_DAMAGED,
-	  "image 0 at 0x0: no PCIR signature at 0x1c (found 50 43 49 00)", 1, 0, 0 },
-	{ "zero-length", PT_ROM_DAMAGED, "image 0 at 0x0: image length 0", 1, 0, 0 },
-	{ "loop", PT_ROM_DAMAGED, "more than 16 images, stopped at 0x2000 (a loop?)", 16, 0x2000, 0 },
+	{ "pcir-out-of-range", PT_ROM_NO_IMAGE,
+	  "55 aa at 0x0: PCI data structure pointer 0xfff0 past the end of the data (0x800 bytes left): no image",
+	  0, 0, 0 },
+	{ "pcir-bad-signature", PT_ROM_NO_IMAGE,
+	  "55 aa at 0x0: no PCIR signature at 0x1c (found 50 43 49 00): no image", 0, 0, 0 },
+	{ "zero-length", PT_ROM_DAMAGED, "image 0 at 0x0: image length 0 (the chain would stay at this image)",
+	  1, 0, 0 },
+	{ "loop", PT_ROM_DAMAGED, "image 16 at 0x2000: not marked as the last image, but the data ends at 0x2200",
+	  17, 0x2200, 0 },
 	{ "no-last", PT_ROM_DAMAGED,
 	  "image 0 at 0x0: not marked as the last image, but the data ends at 0x400", 1, 0x400, 0 },
 	{ "devlist-out-of-range", PT_ROM_UEFI_CAPABLE, "", 2, 0x800, 0 },
@@ -258,6 +321,20 @@ static const struct bad_case bad_cases[] = {
 	{ "vendor-header-bad-checksum", PT_ROM_DAMAGED,
 	  "0x400 bytes before the first image at 0x400 (a flash tool's header?)", 2, 0xc00, 0x400 },
 	{ "trailing-garbage", PT_ROM_UEFI_CAPABLE, "", 2, 0x800, 0 },
+	{ "many-images", PT_ROM_LEGACY_ONLY, "", 20, 0x2800, 0 },
+	{ "gap", PT_ROM_UEFI_CAPABLE, "", 2, 0xa00, 0 },
+	{ "efi-aarch64", PT_ROM_LEGACY_ONLY, "", 2, 0x800, 0 },
+	{ "efi-ia32", PT_ROM_LEGACY_ONLY, "", 2, 0x800, 0 },
+	{ "efi-ebc", PT_ROM_UEFI_CAPABLE, "", 1, 0x400, 0 },
+	{ "efi-multi", PT_ROM_UEFI_CAPABLE, "", 4, 0x1000, 0 },
+	{ "no-pcir", PT_ROM_NO_IMAGE,
+	  "55 aa at 0x0 without a PCI data structure (pointer 0): an ISA or non-PCI option ROM, no PCI image",
+	  0, 0, 0 },
+	{ "no-pcir-after", PT_ROM_DAMAGED,
+	  "55 aa at 0x400 without a PCI data structure (pointer 0): an ISA or non-PCI option ROM, no PCI image",
+	  1, 0x400, 0 },
+	{ "chain-zero-length", PT_ROM_DAMAGED,
+	  "image 1 at 0x400: image length 0 (the chain would stay at this image)", 2, 0x400, 0 },
 };
 
 /* What --fix makes of each: the slice kept, or the refusal. */
@@ -276,15 +353,20 @@ static const struct fix_case fix_cases[] = {
 	{ "truncated", -1, 0, 0,
 	  "image 1 at 0x400: image length 0x400 runs past the end of the data (0x200 bytes left)" },
 	{ "bad-checksum", -1, 0, 0, "image 0 at 0x0: checksum 0x3f, expected 0" },
-	{ "loop", -1, 0, 0, "more than 16 images, stopped at 0x2000 (a loop?)" },
+	{ "loop", -1, 0, 0, "image 16 at 0x2000: not marked as the last image, but the data ends at 0x2200" },
 	{ "pcir-out-of-range", -1, 0, 0,
-	  "image 0 at 0x0: PCI data structure pointer 0xfff0 out of range (0x800 bytes left)" },
+	  "55 aa at 0x0: PCI data structure pointer 0xfff0 past the end of the data (0x800 bytes left): no image" },
+	{ "gap", 0, 0, 0xa00, "" },
+	{ "no-pcir", -1, 0, 0,
+	  "55 aa at 0x0 without a PCI data structure (pointer 0): an ISA or non-PCI option ROM, no PCI image" },
+	{ "no-pcir-after", -1, 0, 0,
+	  "55 aa at 0x400 without a PCI data structure (pointer 0): an ISA or non-PCI option ROM, no PCI image" },
 };
 
 static void test_bad_roms(void)
 {
 	struct rom rom;
-	struct pt_rom r;
+	PT_ROM(r);
 	size_t i;
 
 	for (i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
@@ -322,6 +404,46 @@ static void test_bad_roms(void)
 	build("trailing-garbage", &rom);
 	parse_exact(rom.b, rom.len, &r);
 	ok(!r.image_after_last, "trailing garbage is not taken for another image");
+
+	/* What firmware does: gaps, machines, no invented images. */
+	build("gap", &rom);
+	parse_exact(rom.b, rom.len, &r);
+	ok(r.img[0].gap_before == 0 && r.img[1].offset == 0x600 && r.img[1].gap_before == 0x200 &&
+	   r.gap_bytes == 0x200 && pt_rom_serves(&r) == (PT_ROM_SERVES_BIOS | PT_ROM_SERVES_X64),
+	   "gap: 0x200 bytes without 55 aa stepped over, the EFI image at 0x600 found");
+	build("many-images", &rom);
+	parse_exact(rom.b, rom.len, &r);
+	ok(r.img[19].offset == 0x2600 && r.img[19].last && !r.img[18].last, "many-images: the 20th is the last");
+	build("efi-aarch64", &rom);
+	parse_exact(rom.b, rom.len, &r);
+	ok(pt_rom_serves(&r) == (PT_ROM_SERVES_BIOS | PT_ROM_SERVES_AARCH64) && r.img[1].efi_machine == 0xaa64,
+	   "efi-aarch64: serves x86 BIOS and AArch64 UEFI, not x64");
+	build("efi-ia32", &rom);
+	parse_exact(rom.b, rom.len, &r);
+	ok(pt_rom_serves(&r) == (PT_ROM_SERVES_BIOS | PT_ROM_SERVES_IA32), "efi-ia32: serves x86 BIOS and IA32 UEFI");
+	build("efi-multi", &rom);
+	parse_exact(rom.b, rom.len, &r);
+	ok(pt_rom_serves(&r) == (PT_ROM_SERVES_BIOS | PT_ROM_SERVES_X64 | PT_ROM_SERVES_IA32 |
+				 PT_ROM_SERVES_AARCH64), "efi-multi: every architecture named");
+	build("efi-ebc", &rom);
+	parse_exact(rom.b, rom.len, &r);
+	ok(pt_rom_serves(&r) == PT_ROM_SERVES_EBC, "efi-ebc: EFI byte code, which x64 OVMF runs");
+	is_str(pt_rom_serves_name(PT_ROM_SERVES_X64), "x64-uefi", "serves name x64");
+	is_str(pt_rom_serves_name(PT_ROM_SERVES_AARCH64), "aarch64-uefi", "serves name AArch64");
+	ok(pt_rom_serves_name(0x100) == NULL && pt_rom_serves_name(0) == NULL, "no name for unknown bits");
+
+	/* Room for fewer images than the ROM has: stopped, and said. */
+	{
+		struct pt_rom_image few[3];
+		struct pt_rom small = { .img = few, .cap = 3 };
+
+		build("many-images", &rom);
+		parse_exact(rom.b, rom.len, &small);
+		ok(small.nimages == 3 && small.verdict == PT_ROM_DAMAGED, "room for 3 images: 3 kept, damaged");
+		is_str(small.problem, "image 3 at 0x600: no room left to record it (3 entries)", "... and says so");
+		ok(pt_rom_capacity(rom.len) >= 20 && pt_rom_capacity(0) == 1 && pt_rom_capacity(511) == 1 &&
+		   pt_rom_capacity(512) == 2, "capacity: one image per 512 bytes, plus one");
+	}
 
 	for (i = 0; i < sizeof(fix_cases) / sizeof(fix_cases[0]); i++) {
 		const struct fix_case *c = &fix_cases[i];
@@ -371,7 +493,7 @@ static void test_bad_roms(void)
 static void test_edges(void)
 {
 	struct rom rom;
-	struct pt_rom r;
+	PT_ROM(r);
 	size_t start;
 
 	is_str(pt_rom_verdict_name(parse_exact(NULL, 0, &r)), "no-image", "empty buffer: no image");
@@ -389,7 +511,7 @@ static void test_edges(void)
 		const uint8_t sig[2] = { 0x55, 0xaa };
 
 		parse_exact(sig, 2, &r);
-		is_str(r.problem, "image 0 at 0x0: header truncated (0x2 bytes, need 0x1a)", "55 aa alone");
+		is_str(r.problem, "55 aa at 0x0: header truncated (0x2 bytes, need 0x1a): no image", "55 aa alone");
 		parse_exact(sig, 1, &r);
 		ok(r.verdict == PT_ROM_NO_IMAGE, "a lone 0x55: no image");
 	}
@@ -453,12 +575,12 @@ static void test_edges(void)
 	memset(rom.b + 0x400, 0, 0x200);
 	rom.len = 0x600;
 	parse_exact(rom.b, rom.len, &r);
-	is_str(r.problem, "no 55 aa signature at 0x400 (found 00 00), but image 0 is not marked as the last",
-	       "no last flag, zeros follow");
+	is_str(r.problem, "image 0 at 0x0: not marked as the last image, but no 55 aa follows in the 0x200 bytes "
+	       "up to the end of the data at 0x600", "no last flag, zeros follow");
 	rom.len = 0x401;
 	parse_exact(rom.b, rom.len, &r);
-	is_str(r.problem, "image 0 at 0x0: not marked as the last image, but only 1 byte follows at 0x400",
-	       "no last flag, one byte follows");
+	is_str(r.problem, "image 0 at 0x0: not marked as the last image, but no 55 aa follows in the 0x1 bytes "
+	       "up to the end of the data at 0x401", "no last flag, one byte follows");
 
 	/* PCIR pointing beyond its own image, into the next. */
 	good(&rom);
@@ -559,7 +681,7 @@ static void test_sweep(void)
 {
 	static const int mode[] = { 0x00, 0xff, -1 };
 	struct rom rom, hdr;
-	struct pt_rom r;
+	PT_ROM(r);
 	size_t n, i, bad = 0, runs = 0;
 	unsigned m;
 
@@ -570,7 +692,7 @@ static void test_sweep(void)
 		enum pt_rom_verdict v = parse_exact(rom.b, n, &r);
 
 		runs++;
-		if (v != (n < 2 ? PT_ROM_NO_IMAGE : PT_ROM_DAMAGED) || !r.problem[0])
+		if ((n < 0x34 ? v != PT_ROM_NO_IMAGE : v != PT_ROM_DAMAGED) || !r.problem[0])
 			bad++;
 		v = parse_exact(hdr.b, 0x400 + n, &r);
 		if (v > PT_ROM_DAMAGED || !r.problem[0])
@@ -640,7 +762,7 @@ static void test_real_table(void)
 
 	for (i = 0; i < sizeof(real_cases) / sizeof(real_cases[0]); i++) {
 		const struct real_case *c = &real_cases[i];
-		struct pt_rom r;
+		PT_ROM(r);
 		size_t len = 0, s, e;
 		uint8_t *buf = read_file(c->path, &len);
 
@@ -687,7 +809,7 @@ static void test_e1000e(void)
 	const char *path = IPXE_DIR "efi-e1000e.rom";
 	size_t len = 0;
 	uint8_t *buf = read_file(path, &len);
-	struct pt_rom r;
+	PT_ROM(r);
 	const struct pt_rom_image *a = &r.img[0], *b = &r.img[1];
 
 	if (!buf) {
@@ -754,7 +876,7 @@ static void test_stdvga(void)
 	const char *path = SEABIOS_DIR "vgabios-stdvga.bin";
 	size_t len = 0, s, e;
 	uint8_t *buf = read_file(path, &len), *hdr;
-	struct pt_rom r;
+	PT_ROM(r);
 	const struct pt_rom_image *a = &r.img[0];
 
 	if (!buf) {
@@ -783,8 +905,8 @@ static void test_stdvga(void)
 
 	/* Cut before its PCIR, and after it. */
 	pt_rom_parse(buf, 0x8000, &r);
-	is_str(r.problem, "image 0 at 0x0: PCI data structure pointer 0x99dc out of range (0x8000 bytes left)",
-	       "vgabios-stdvga.bin cut at 0x8000");
+	is_str(r.problem, "55 aa at 0x0: PCI data structure pointer 0x99dc past the end of the data "
+	       "(0x8000 bytes left): no image", "vgabios-stdvga.bin cut at 0x8000");
 	pt_rom_parse(buf, 0x9a00, &r);
 	is_str(r.problem, "image 0 at 0x0: image length 0x9c00 runs past the end of the data (0x9a00 bytes left)",
 	       "vgabios-stdvga.bin cut at 0x9a00");
@@ -796,15 +918,16 @@ static void test_isavga(void)
 {
 	size_t len = 0;
 	uint8_t *buf = read_file(SEABIOS_DIR "vgabios-isavga.bin", &len);
-	struct pt_rom r;
+	PT_ROM(r);
 
 	if (!buf) {
 		skip("vgabios-isavga.bin absent (apt-get install seabios)");
 		return;
 	}
 	pt_rom_parse(buf, len, &r);
-	is_str(r.problem, "image 0 at 0x0: no PCI data structure (pointer 0): an ISA or non-PCI option ROM",
-	       "vgabios-isavga.bin: not a PCI ROM, and says so");
+	is_str(r.problem, "55 aa at 0x0 without a PCI data structure (pointer 0): an ISA or non-PCI option ROM, "
+	       "no PCI image", "vgabios-isavga.bin: not a PCI ROM, and says so");
+	ok(r.verdict == PT_ROM_NO_IMAGE && r.nimages == 0, "... no image invented for it");
 	free(buf);
 }
 

@@ -64,13 +64,13 @@ def x86_image(units=2, last=False):
     return b
 
 
-def efi_image(units=2, last=True):
+def efi_image(units=2, last=True, machine=0x8664):
     b = bytearray(units * UNIT)
     b[0:2] = b"\x55\xaa"
     put16(b, 0x02, units)           # initialization size
     struct.pack_into("<I", b, 0x04, 0x0ef1)
     put16(b, 0x08, 11)              # EFI boot service driver
-    put16(b, 0x0a, 0x8664)          # x64
+    put16(b, 0x0a, machine)         # x64 unless told
     put16(b, 0x0c, 0)               # not compressed
     put16(b, 0x16, 0x40)            # the PE image
     put16(b, 0x18, 0x1c)
@@ -96,6 +96,16 @@ def vendor_header():
 
 def trailing():
     return bytes((i * 37 + 11) & 0xff for i in range(0x200))
+
+
+def no_pcir_image():
+    """An ISA-style option ROM: 55 aa, size, entry, PCIR pointer 0."""
+    b = bytearray(2 * UNIT)
+    b[0:2] = b"\x55\xaa"
+    b[2] = 2
+    b[3] = 0xcb
+    fix_checksum(b)
+    return b
 
 
 def build():
@@ -140,7 +150,33 @@ def build():
     roms["vendor-header"] = vendor_header() + good()
     roms["vendor-header-bad-checksum"] = vendor_header() + roms["bad-checksum"]
     roms["trailing-garbage"] = good() + trailing()
+
+    # What firmware does (PCI Firmware 3.x, edk2's PciOptionRomSupport.c):
+    # no image limit; 20 one-unit images, the last one marked.
+    roms["many-images"] = b"".join(x86_image(units=1, last=(i == 19)) for i in range(20))
+    # a 512-byte block without 55 aa between the two images: stepped over
+    roms["gap"] = x86_image() + bytes([0xff]) * UNIT + efi_image()
+    # the EFI machine decides whether x64 UEFI loads the driver
+    roms["efi-aarch64"] = x86_image() + efi_image(machine=0xaa64)
+    roms["efi-ia32"] = x86_image() + efi_image(machine=0x014c)
+    roms["efi-ebc"] = efi_image(machine=0x0ebc)
+    roms["efi-multi"] = (x86_image() + efi_image(last=False, machine=0x014c) +
+                         efi_image(last=False, machine=0xaa64) + efi_image())
+    # 55 aa without a PCI data structure: no image, alone or after one
+    roms["no-pcir"] = no_pcir_image()
+    roms["no-pcir-after"] = x86_image() + no_pcir_image()
+    # the second image's length is 0: the chain would stay there forever
+    r = x86_image() + x86_image()
+    put16(r, 0x400 + 0x1c + 0x10, 0)
+    r[0x400:] = fix_checksum_copy(r[0x400:])
+    roms["chain-zero-length"] = r
     return roms
+
+
+def fix_checksum_copy(b):
+    b = bytearray(b)
+    fix_checksum(b)
+    return b
 
 
 def main():

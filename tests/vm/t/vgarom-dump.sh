@@ -20,6 +20,7 @@ ok "it equals /usr/lib/ipxe/qemu/efi-e1000e.rom byte for byte" cmp nic.rom /usr/
 is "$(rom_bit "$nic")" 0 "the ROM is disabled again"
 is "$(vgarom-dump --info -J nic.rom | jq -r '.verdict')" uefi-capable "the dump parses: x86 and EFI, uefi-capable"
 is "$(vgarom-dump --info -J "$nic" | jq -r '.ids_match_device')" true "--info DEVICE: the IDs match the device"
+is "$(vgarom-dump --info -J nic.rom | jq -r '.serves | join(",")')" x86-bios,x64-uefi "the dump serves x86 BIOS and x64 UEFI"
 
 if [ -n "$bochs" ]; then
 	out=$(vgarom-dump "$bochs" -o bochs.rom 2>&1); rc=$?

@@ -266,6 +266,15 @@ static int verdict_exit(const struct pt_rom *rom)
 	return rom->verdict == PT_ROM_DAMAGED || rom->verdict == PT_ROM_NO_IMAGE ? PT_EXIT_FAIL : PT_EXIT_OK;
 }
 
+/* A file name as a message shows it: escaped, on one line (output.h). */
+static const char *shown(const char *s)
+{
+	static char buf[16384];
+
+	pt_text_escape(buf, sizeof(buf), s);
+	return buf;
+}
+
 int main(int argc, const char **argv)
 {
 	const char **args;
@@ -298,7 +307,7 @@ int main(int argc, const char **argv)
 		if (!pt_dry_run)
 			write_out(opt_output, buf + start, end - start);
 		fprintf(stderr, "%s: %zu bytes of header stripped, %zu bytes after the last image cut; "
-			"%zu bytes, %s%s\n", opt_output, start, len - end, end - start,
+			"%zu bytes, %s%s\n", shown(opt_output), start, len - end, end - start,
 			pt_rom_verdict_name(rom.verdict), pt_dry_run ? " (dry run: nothing written)" : "");
 		free(buf);
 		free(rom.img);
@@ -336,7 +345,7 @@ int main(int argc, const char **argv)
 		return verdict_exit(&rom);
 	}
 	write_out(opt_output, rd.data, rd.len);
-	fprintf(stderr, "%s: %zu bytes of %s's ROM (%s%s%s), IDs %s%s\n", opt_output, rd.len, d->name,
+	fprintf(stderr, "%s: %zu bytes of %s's ROM (%s%s%s), IDs %s%s\n", shown(opt_output), rd.len, d->name,
 		pt_rom_verdict_name(rom.verdict), rom.problem[0] ? ": " : "", rom.problem,
 		ids_match(&rom, d) ? "match" : "DO NOT match",
 		rd.shadow ? "; the shadow copy at 0xC0000: see --info" : "");

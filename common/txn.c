@@ -166,7 +166,7 @@ bool pt_txn_parse(const char *text, struct pt_txn *t, long *pid, bool *committed
 			if (strncmp(a[1], PT_PERSIST_DIR "/pci-", strlen(PT_PERSIST_DIR "/pci-")) != 0 ||
 			    strstr(a[1], "/..") || strlen(a[1]) >= sizeof(f.path))
 				return false;
-			snprintf(f.path, sizeof(f.path), "%s", a[1]);
+			snprintf(f.path, sizeof(f.path), "%.255s", a[1]);
 			f.old = unhex(a[2]);
 			f.new = unhex(a[3]);
 			t->files = pt_xrealloc(t->files, (t->nfiles + 1) * sizeof(*t->files));
@@ -268,6 +268,10 @@ int pt_txn_add(struct pt_txn *t, const struct pt_dev *d, const char *driver, con
 	snprintf(x.to.driver, sizeof(x.to.driver), "%s", driver);
 	snprintf(x.to.override, sizeof(x.to.override), "%s", override);
 	x.record = record;
+	/* an override that only steers the probe is not needed on a device the
+	 * driver holds already (vfio-pci.ids at boot, say): leave it as it is */
+	if (strcmp(x.to.override, x.to.driver) == 0 && strcmp(x.from.driver, x.to.driver) == 0)
+		snprintf(x.to.override, sizeof(x.to.override), "%s", x.from.override);
 	/* a record is never overwritten: the first run's is the way back */
 	x.record_new = record == PT_RECORD_CREATE && !pt_record_get(d->name, rec, sizeof(rec));
 	x.unchanged = at_state(&x.to, &x.from);
@@ -515,6 +519,15 @@ static int file_put(const struct pt_txn_file *f, const char *content)
 	return pt_put_file(line, "%s", f->path);
 }
 
+/* A file back to exactly its old bytes, or gone when it did not exist. */
+static int file_restore(const struct pt_txn_file *f)
+{
+	if (!f->old)
+		return pt_remove_file("%s", f->path);
+	pt_debug("restore %s", f->path);
+	return pt_put_file_raw(f->old, strlen(f->old), "%s", f->path);
+}
+
 /* Undo what the run did, newest first. Returns how many devices are not
  * back; err gets them. */
 static size_t roll_back(struct pt_txn *t, size_t upto, char *err, size_t len)
@@ -523,8 +536,8 @@ static size_t roll_back(struct pt_txn *t, size_t upto, char *err, size_t len)
 	char e2[512];
 
 	t->rolled_back = true;
-	for (size_t i = t->nfiles; i-- > 0;)
-		if (file_put(&t->files[i], t->files[i].old) < 0)
+	for (size_t i = t->files_written; i-- > 0;)
+		if (file_restore(&t->files[i]) < 0)
 			pt_warn("rollback: %s: cannot restore it", t->files[i].path);
 	for (size_t k = upto; k-- > 0;) {
 		struct pt_txn_dev *x = &t->dev[k];
@@ -572,6 +585,8 @@ static void finish_message(struct pt_txn *t, size_t stuck, const char *stuck_lis
 		snprintf(err + l, len - l, "; not back: %s; 'vfio-bind --restore' finishes the job", stuck_list);
 	else if (any)
 		snprintf(err + l, len - l, "; every device is back where it was");
+	else if (t->files_written)
+		snprintf(err + l, len - l, "; every file is back as it was");
 	else
 		snprintf(err + l, len - l, "; nothing was changed");
 }
@@ -636,9 +651,13 @@ int pt_txn_run(struct pt_txn *t, char *err, size_t errlen)
 	}
 	if (rc == 0)
 		rc = check_vfio_nodes(t, err, errlen);
-	for (size_t i = 0; i < t->nfiles && rc == 0; i++)
-		if ((rc = interrupted()) == 0 && (rc = file_put(&t->files[i], t->files[i].new)) < 0)
+	for (size_t i = 0; i < t->nfiles && rc == 0; i++) {
+		if ((rc = interrupted()) < 0)
+			break;
+		t->files_written++;
+		if ((rc = file_put(&t->files[i], t->files[i].new)) < 0)
 			snprintf(err, errlen, "%s: %s", t->files[i].path, strerror(-rc));
+	}
 	if (rc == 0)
 		rc = interrupted();
 	if (rc < 0) {
@@ -731,7 +750,7 @@ int pt_txn_restore(struct pt_txn *t, char *msg, size_t len)
 		return PT_EXIT_OK;
 	}
 	for (size_t i = 0; i < t->nfiles; i++)
-		if (file_put(&t->files[i], t->files[i].old) < 0)
+		if (file_restore(&t->files[i]) < 0)
 			pt_warn("%s: cannot restore it", t->files[i].path);
 	for (size_t k = t->n; k-- > 0;) {
 		struct pt_txn_dev *x = &t->dev[k];

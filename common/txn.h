@@ -66,6 +66,7 @@ struct pt_txn {
 	size_t n;
 	struct pt_txn_file *files;
 	size_t nfiles;
+	size_t files_written; /* how many of files the run has tried to write */
 	int signal;       /* the signal that ended the run, or 0 */
 	bool rolled_back;
 };

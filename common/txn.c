@@ -601,8 +601,13 @@ int pt_txn_run(struct pt_txn *t, char *err, size_t errlen)
 	err[0] = '\0';
 	for (size_t i = 0; i < t->n; i++)
 		work |= !t->dev[i].unchanged;
-	if (!work)
+	if (!work) {
+		/* a give-back that finds a device back already: its record is stale */
+		for (size_t i = 0; i < t->n; i++)
+			if (t->dev[i].record == PT_RECORD_REMOVE && pt_remove_file(PT_RECORD_DIR "/%s", t->dev[i].bdf) < 0)
+				pt_warn("%s: cannot remove its record under " PT_RECORD_DIR, t->dev[i].bdf);
 		return PT_EXIT_OK;
+	}
 	/* the drivers the devices go to, before anything is written */
 	for (size_t i = 0; i < t->n && rc == 0; i++) {
 		char module[64] = "";
@@ -672,8 +677,7 @@ int pt_txn_run(struct pt_txn *t, char *err, size_t errlen)
 	/* committed: only the cleanup is left, which --restore can finish too */
 	journal_write(t, true);
 	for (size_t i = 0; i < t->n; i++)
-		if (t->dev[i].record == PT_RECORD_REMOVE && !t->dev[i].unchanged &&
-		    pt_remove_file(PT_RECORD_DIR "/%s", t->dev[i].bdf) < 0)
+		if (t->dev[i].record == PT_RECORD_REMOVE && pt_remove_file(PT_RECORD_DIR "/%s", t->dev[i].bdf) < 0)
 			pt_warn("%s: cannot remove its record under " PT_RECORD_DIR, t->dev[i].bdf);
 	journal_remove();
 	return PT_EXIT_OK;

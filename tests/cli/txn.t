@@ -72,6 +72,10 @@ run --unbind 06:00.1
 is "$rc|$err|$(snap)" \
 	"1|vfio-bind: 0000:06:00.1: driver snd_hda_intel is not loaded in the sysroot; nothing was changed|$before" \
 	"a give-back to a driver that is not there changes nothing and keeps the record"
+printf 'igb\n' >"$R/0000:04:00.0"
+run --unbind 04:00.0
+is "$rc|$out|$(ls "$R")" "0|0000:04:00.0 already off vfio-pci: igb (group 5)|0000:06:00.1" \
+	"a give-back that finds the device back already removes its stale record"
 run --unbind 02:00.2
 is "$rc|$err" \
 	"3|vfio-bind: 0000:02:00.2 is a bridge: bridges never go to vfio-pci, so there is nothing to give back" \

@@ -464,22 +464,34 @@ size_t pt_tcp_established(const char *text, bool v6, struct pt_tcp_conn *out, si
 	return n;
 }
 
+/* One line of /proc/net/route: interface, destination, flags, mask (the
+ * addresses as the kernel prints them: raw 32-bit words in %08X). */
+struct route4 {
+	char ifn[64];
+	unsigned long dest, mask;
+	unsigned flags; /* RTF_UP 1, RTF_GATEWAY 2 */
+};
+
+static bool route4_line(const char *p, struct route4 *r)
+{
+	unsigned long gw;
+	int refcnt, use, metric;
+
+	return sscanf(p, "%63s %lx %lx %x %d %d %d %lx", r->ifn, &r->dest, &gw, &r->flags, &refcnt, &use,
+		      &metric, &r->mask) == 8;
+}
+
 bool pt_route_on_link(const char *route, const char *iface, const unsigned char a[4])
 {
 	uint32_t addr;
 
 	memcpy(&addr, a, 4);
 	for (const char *p = route; p && *p;) {
-		char ifn[64];
-		unsigned long dest, gw, mask;
-		unsigned flags;
-		int refcnt, use, metric;
+		struct route4 r;
 
-		/* RTF_UP 1, RTF_GATEWAY 2: a directly connected subnet of iface */
-		if (sscanf(p, "%63s %lx %lx %x %d %d %d %lx", ifn, &dest, &gw, &flags, &refcnt, &use,
-			   &metric, &mask) == 8 &&
-		    strcmp(ifn, iface) == 0 && (flags & 1) && !(flags & 2) && mask != 0 &&
-		    (addr & (uint32_t)mask) == (uint32_t)dest)
+		/* up, no gateway: a directly connected subnet of iface */
+		if (route4_line(p, &r) && strcmp(r.ifn, iface) == 0 && (r.flags & 1) && !(r.flags & 2) &&
+		    r.mask != 0 && (addr & (uint32_t)r.mask) == (uint32_t)r.dest)
 			return true;
 		p = strchr(p, '\n');
 		if (p)
@@ -529,14 +541,9 @@ bool pt_route_is_default(const char *route, const char *ipv6_route, const char *
 	const char *p = route;
 
 	while (p && *p) {
-		char ifn[64];
-		unsigned long dest, gw, mask;
-		unsigned flags;
-		int refcnt, use, metric;
+		struct route4 r;
 
-		if (sscanf(p, "%63s %lx %lx %x %d %d %d %lx", ifn, &dest, &gw, &flags, &refcnt, &use,
-			   &metric, &mask) == 8 &&
-		    dest == 0 && mask == 0 && (flags & 1) && strcmp(ifn, iface) == 0)
+		if (route4_line(p, &r) && r.dest == 0 && r.mask == 0 && (r.flags & 1) && strcmp(r.ifn, iface) == 0)
 			return true;
 		p = strchr(p, '\n');
 		if (p)

@@ -10,6 +10,7 @@
 #include "vfio.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,9 @@ static struct poptOption options[] = {
 
 static const char *none_if_empty(const char *s)
 {
+	/* a dry run's give-back with no record: the kernel will choose */
+	if (s && strcmp(s, PT_ANY_DRIVER) == 0)
+		return "(probed)";
 	return s && *s ? s : "(none)";
 }
 
@@ -61,7 +65,7 @@ static void print_result(const struct pt_txn *t, bool bind)
 			pt_json_string(&j, "bdf", x->bdf);
 			pt_json_int(&j, "group", x->group);
 			pt_json_string(&j, "before", x->from.driver[0] ? x->from.driver : NULL);
-			pt_json_string(&j, "after", x->now.driver[0] ? x->now.driver : NULL);
+			pt_json_string(&j, "after", x->now.driver[0] ? none_if_empty(x->now.driver) : NULL);
 			pt_json_bool(&j, "changed", !x->unchanged);
 			pt_json_object_close(&j);
 		}
@@ -287,8 +291,18 @@ static void lock_host(void)
 		pt_die(PT_EXIT_FAIL, "another run (pid %ld) is changing devices; try again when it is done", holder);
 	if (rc < 0)
 		pt_die(PT_EXIT_FAIL, "cannot lock /run/passthru-utils/lock: %s", strerror(-rc));
+	if (!pt_txn_pending(&pid))
+		return;
+	/* a dry run takes no lock: the journal may be a live run's */
+	if (pt_dry_run && pt_sysroot_live() && pid > 0 && kill((pid_t)pid, 0) == 0) {
+		if (opt_restore)
+			pt_die(PT_EXIT_FAIL, "a run (pid %ld) is changing devices now; nothing to restore while it "
+			       "runs", pid);
+		pt_warn("note: a run (pid %ld) is changing devices now; this dry run shows the host as it is", pid);
+		return;
+	}
 	/* a killed run's devices first: a new run must not build on half a change */
-	if (!opt_restore && pt_txn_pending(&pid))
+	if (!opt_restore)
 		pt_die(PT_EXIT_REFUSED, "a run (pid %ld) was killed in the middle of a change and left its "
 		       "journal " PT_JOURNAL "; 'vfio-bind --restore' puts its devices back first", pid);
 }
@@ -359,7 +373,10 @@ static int do_unpersist(void)
 	for (size_t i = 0; i < nplan; i++) {
 		if (!pt_persisted(plan[i].dev->name, was[i], sizeof(was[i])))
 			was[i][0] = '\0';
-		pt_unpersist_txn(&txn, plan[i].dev->name);
+		if ((rc = pt_unpersist_txn(&txn, plan[i].dev->name)) < 0) {
+			free(was);
+			pt_die(PT_EXIT_FAIL, "%s: %s; nothing was changed", plan[i].dev->name, strerror(-rc));
+		}
 	}
 	rc = pt_txn_run(&txn, err, sizeof(err));
 	if (pt_opts.json) {

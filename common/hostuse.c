@@ -1,6 +1,7 @@
 #include "hostuse.h"
 #include "hostcheck.h"
 #include "msg.h"
+#include "netlink.h"
 #include "sysfs.h"
 
 #include <blkid.h>
@@ -306,8 +307,19 @@ static bool block_reason(const struct disk_ctx *c, const char *name, char *why, 
 		char inner[512] = "";
 		bool used = false;
 
-		for (int i = 0; i < nh && !used; i++)
+		for (int i = 0; i < nh && !used; i++) {
+			char **parts = NULL;
+			int np;
+
 			used = block_reason(c, holders[i], inner, sizeof(inner), depth + 1);
+			/* an md array or dm device with partitions of its own (md127p1) */
+			np = used ? 0 : pt_list_dir(&parts, "/sys/class/block/%s", holders[i]);
+			for (int j = 0; j < np && !used; j++)
+				if (pt_exists("/sys/class/block/%s/%s/partition", holders[i], parts[j]))
+					used = block_reason(c, parts[j], inner, sizeof(inner), depth + 1);
+			if (np > 0)
+				pt_free_names(parts, np);
+		}
 		snprintf(why, len, "%s is held by %s (md, dm, LVM or bcache)%s%s", name, holders[0],
 			 used ? ": " : "", used ? inner : "");
 		pt_free_names(holders, nh);
@@ -571,7 +583,9 @@ bool pt_route_is_default(const char *route, const char *ipv6_route, const char *
 	return false;
 }
 
-#define MAX_STACK 32
+/* Interfaces stacked on one NIC: a trunk port can carry hundreds of
+ * VLANs, so no fixed limit but this sanity bound. */
+#define MAX_STACK 65536
 
 /* One interface of a NIC's stack: its name, the hop that led to it
  * ("eth0 under br0 (bridge)"), and the one below it. */
@@ -589,12 +603,16 @@ static bool have_if(const struct netif *v, int n, const char *name)
 	return false;
 }
 
-static void add_if(struct netif *v, int *n, const char *name, int below)
+static void add_if(struct netif **vp, int *n, const char *name, int below)
 {
 	char ue[1024] = "", *t;
+	struct netif *v;
 
-	if (*n >= MAX_STACK || have_if(v, *n, name) || strchr(name, '/') || name[0] == '.')
+	if (*n >= MAX_STACK || have_if(*vp, *n, name) || strchr(name, '/') || name[0] == '.')
 		return;
+	if ((*n & 63) == 0)
+		*vp = pt_xrealloc(*vp, (size_t)(*n + 64) * sizeof(**vp));
+	v = *vp;
 	snprintf(v[*n].name, sizeof(v[*n].name), "%s", name);
 	v[*n].below = below;
 	/* DEVTYPE=bridge, bond, vlan, macvlan, team ... in its uevent */
@@ -606,20 +624,23 @@ static void add_if(struct netif *v, int *n, const char *name, int below)
 
 /* The NIC's interfaces and everything stacked on them, following master
  * and upper_* links all the way up (bridge, bond, team, VLAN, macvlan). */
-static int net_stack(const struct pt_dev *d, struct netif *v)
+static int net_stack(const struct pt_dev *d, struct netif **v)
 {
 	char **ifs = NULL;
 	int n = 0, k = pt_list_dir(&ifs, "/sys/bus/pci/devices/%s/net", d->name);
 
+	*v = NULL;
 	for (int i = 0; i < k; i++)
 		add_if(v, &n, ifs[i], -1);
 	if (k > 0)
 		pt_free_names(ifs, k);
 	for (int i = 0; i < n; i++) {
-		char **ents = NULL, m[64];
-		int ne = pt_list_dir(&ents, "/sys/class/net/%s", v[i].name);
+		char **ents = NULL, m[64], name[64];
+		int ne;
 
-		if (pt_read_link_name(m, sizeof(m), "/sys/class/net/%s/master", v[i].name) > 0)
+		snprintf(name, sizeof(name), "%s", (*v)[i].name);
+		ne = pt_list_dir(&ents, "/sys/class/net/%s", name);
+		if (pt_read_link_name(m, sizeof(m), "/sys/class/net/%s/master", name) > 0)
 			add_if(v, &n, m, i);
 		for (int e = 0; e < ne; e++)
 			if (strncmp(ents[e], "upper_", 6) == 0)
@@ -633,9 +654,10 @@ static int net_stack(const struct pt_dev *d, struct netif *v)
 /* "its interface eth0 is under br0 (bridge)", for interface i of the stack. */
 static void stack_path(const struct netif *v, int i, char *buf, size_t len)
 {
-	int chain[MAX_STACK], n = 0;
+	int chain[64], n = 0;
 
-	for (int x = i; x >= 0 && n < MAX_STACK; x = v[x].below)
+	/* a chain deeper than 64 is not a real stack; the top 64 tell the story */
+	for (int x = i; x >= 0 && n < 64; x = v[x].below)
 		chain[n++] = x;
 	snprintf(buf, len, "its interface %s", v[chain[n - 1]].name);
 	for (int k = n - 2; k >= 0; k--) {
@@ -662,28 +684,46 @@ static bool iface_has(const char *iface, const struct pt_tcp_conn *c, const char
 
 static bool network_in_use(const struct pt_dev *d, char *why, size_t len)
 {
-	struct netif v[MAX_STACK];
-	int n = net_stack(d, v);
+	struct netif *v = NULL;
+	int n = net_stack(d, &v), nr = -1;
 	char *route = NULL, *route6 = NULL, *tcp = NULL, *tcp6 = NULL, *inet6 = NULL;
 	struct pt_tcp_conn *conns = NULL;
+	struct pt_default_route *dr = NULL;
 	size_t nc = 0;
 	struct ifaddrs *ifa = NULL;
 	bool hit = false;
 
-	if (n <= 0)
+	if (n <= 0) {
+		free(v);
 		return false;
+	}
 	if (pt_read_file(&route, 1 << 20, "/proc/net/route") < 0)
 		route = pt_xstrdup("");
 	if (pt_read_file(&route6, 1 << 20, "/proc/net/ipv6_route") < 0)
 		route6 = pt_xstrdup("");
-	for (int i = 0; i < n && !hit; i++)
-		if (pt_route_is_default(route, route6, v[i].name)) {
-			char path[512];
+	/* the kernel's own tables on the live host: every table (policy
+	 * routing), every nexthop; /proc/net/route shows the main table only */
+	if (pt_sysroot_live())
+		nr = pt_default_routes(&dr);
+	for (int i = 0; i < n && !hit; i++) {
+		char path[512], table[48] = "";
+		bool def = pt_route_is_default(route, route6, v[i].name);
 
+		for (int r = 0; r < nr && !def; r++)
+			if (strcmp(dr[r].ifname, v[i].name) == 0) {
+				def = true;
+				if (dr[r].table != 254)
+					snprintf(table, sizeof(table), " (%s, routing table %u)", dr[r].v6 ? "IPv6" : "IPv4",
+						 dr[r].table);
+			}
+		if (def) {
 			stack_path(v, i, path, sizeof(path));
-			snprintf(why, len, "%s%s carries the default route", path, v[i].below >= 0 ? ", which" : "");
+			snprintf(why, len, "%s%s carries %s default route%s", path, v[i].below >= 0 ? ", which" : "",
+				 table[0] ? "a" : "the", table);
 			hit = true;
 		}
+	}
+	free(dr);
 	if (!hit) {
 		size_t lines = 0;
 
@@ -719,6 +759,7 @@ static bool network_in_use(const struct pt_dev *d, char *why, size_t len)
 			}
 	if (ifa)
 		freeifaddrs(ifa);
+	free(v);
 	free(conns);
 	free(route);
 	free(route6);
@@ -754,6 +795,9 @@ int pt_proc_holders(const char *const *nodes, size_t n, char *buf, size_t len)
 		int nf;
 
 		if (!isdigit((unsigned char)procs[i][0]))
+			continue;
+		/* this very process: a descriptor it inherited is no other user */
+		if (pt_sysroot_live() && strtol(procs[i], NULL, 10) == (long)getpid())
 			continue;
 		nf = pt_list_dir(&fds, "/proc/%s/fd", procs[i]);
 		for (int k = 0; k < nf; k++) {

@@ -33,19 +33,24 @@ static const char *dash(const char *s)
 
 static const char *const record_ops[] = { "keep", "create", "remove" };
 
-static void hex_of(const char *s, char *out, size_t len)
+/* A file's content in the journal: hex, every byte ("=" empty, "-" none). */
+static char *hex_of(const char *s)
 {
-	size_t o = 0;
+	size_t l = s ? strlen(s) : 0;
+	char *out = pt_xmalloc(2 * l + 2);
 
-	if (!s) {
-		snprintf(out, len, "-");
-		return;
+	if (!s || l == 0) {
+		strcpy(out, s ? "=" : "-");
+		return out;
 	}
-	out[0] = '\0';
-	for (; *s && o + 3 < len; s++)
-		o += (size_t)snprintf(out + o, len - o, "%02x", (unsigned char)*s);
-	if (o == 0)
-		snprintf(out, len, "=");
+	for (size_t i = 0; i < l; i++) {
+		static const char digits[] = "0123456789abcdef";
+
+		out[2 * i] = digits[(unsigned char)s[i] >> 4];
+		out[2 * i + 1] = digits[(unsigned char)s[i] & 15];
+	}
+	out[2 * l] = '\0';
+	return out;
 }
 
 static char *unhex(const char *h)
@@ -70,9 +75,13 @@ static char *unhex(const char *h)
 
 char *pt_txn_format(const struct pt_txn *t, bool committed)
 {
-	size_t cap = 256 + t->n * 256 + t->nfiles * 1024;
-	char *s = pt_xmalloc(cap);
-	size_t o = 0;
+	size_t cap = 256 + t->n * 256, o = 0;
+	char *s;
+
+	for (size_t i = 0; i < t->nfiles; i++)
+		cap += 300 + 2 * (t->files[i].old ? strlen(t->files[i].old) : 0) +
+		       2 * (t->files[i].new ? strlen(t->files[i].new) : 0);
+	s = pt_xmalloc(cap);
 
 	o += (size_t)snprintf(s + o, cap - o, "passthru-utils journal 1\npid %ld\naction %s\n", (long)getpid(),
 			      t->action);
@@ -84,11 +93,11 @@ char *pt_txn_format(const struct pt_txn *t, bool committed)
 				      dash(x->to.override), record_ops[x->record], x->record_new);
 	}
 	for (size_t i = 0; i < t->nfiles; i++) {
-		char oh[520], nh[520];
+		char *oh = hex_of(t->files[i].old), *nh = hex_of(t->files[i].new);
 
-		hex_of(t->files[i].old, oh, sizeof(oh));
-		hex_of(t->files[i].new, nh, sizeof(nh));
 		o += (size_t)snprintf(s + o, cap - o, "file %s %s %s\n", t->files[i].path, oh, nh);
+		free(oh);
+		free(nh);
 	}
 	if (committed)
 		snprintf(s + o, cap - o, "commit\n");
@@ -107,77 +116,93 @@ static bool state_word(const char *w, char *out, size_t len, bool any)
 	return true;
 }
 
+/* Split a line into at most 9 words at single spaces, in place; returns
+ * how many. */
+static int words_of(char *line, char **w)
+{
+	int n = 0;
+
+	for (char *p = strtok(line, " "); p && n < 9; p = strtok(NULL, " "))
+		w[n++] = p;
+	return n;
+}
+
+static bool parse_line(char *buf, struct pt_txn *t, long *pid, bool *committed)
+{
+	char *a[9];
+	int nw = words_of(buf, a);
+
+	if (nw == 0)
+		return true;
+	if (strcmp(a[0], "pid") == 0 && nw == 2) {
+		*pid = strtol(a[1], NULL, 10);
+	} else if (strcmp(a[0], "action") == 0 && nw == 2 && pt_name_ok(a[1]) && strlen(a[1]) < sizeof(t->action)) {
+		snprintf(t->action, sizeof(t->action), "%.15s", a[1]);
+	} else if (strcmp(a[0], "device") == 0 && nw == 9) {
+		struct pt_txn_dev x = { 0 };
+		struct pt_bdf b;
+		char *end;
+		long g = strtol(a[2], &end, 10);
+		int k;
+
+		if (*end || g < -1 || g > 0x7fffffff || pt_bdf_parse(a[1], &b) != NULL ||
+		    !state_word(a[3], x.from.driver, 64, false) || !state_word(a[4], x.from.override, 64, false) ||
+		    !state_word(a[5], x.to.driver, 64, true) || !state_word(a[6], x.to.override, 64, false))
+			return false;
+		x.group = (int)g;
+		pt_bdf_format(&b, x.bdf);
+		for (k = 0; k < 3 && strcmp(a[7], record_ops[k]) != 0; k++)
+			;
+		if (k == 3 || (strcmp(a[8], "0") != 0 && strcmp(a[8], "1") != 0))
+			return false;
+		x.record = (enum pt_record_op)k;
+		x.record_new = strcmp(a[8], "1") == 0;
+		t->dev = pt_xrealloc(t->dev, (t->n + 1) * sizeof(*t->dev));
+		t->dev[t->n++] = x;
+	} else if (strcmp(a[0], "file") == 0 && nw == 4) {
+		struct pt_txn_file f = { { 0 }, NULL, NULL };
+
+		/* only files of ours: driverctl's directory, one name below it */
+		if (strncmp(a[1], PT_PERSIST_DIR "/pci-", strlen(PT_PERSIST_DIR "/pci-")) != 0 ||
+		    strchr(a[1] + strlen(PT_PERSIST_DIR "/"), '/') || strlen(a[1]) >= sizeof(f.path))
+			return false;
+		snprintf(f.path, sizeof(f.path), "%.255s", a[1]);
+		f.old = unhex(a[2]);
+		f.new = unhex(a[3]);
+		t->files = pt_xrealloc(t->files, (t->nfiles + 1) * sizeof(*t->files));
+		t->files[t->nfiles++] = f;
+	} else if (strcmp(a[0], "commit") == 0 && nw == 1) {
+		*committed = true;
+	} else {
+		return false;
+	}
+	return true;
+}
+
 bool pt_txn_parse(const char *text, struct pt_txn *t, long *pid, bool *committed)
 {
 	const char *p = text;
-	int line = 0;
+	bool first = true, good = true;
 
 	pt_txn_init(t, "");
 	*pid = 0;
 	*committed = false;
-	while (p && *p) {
+	while (p && *p && good) {
 		const char *eol = strchr(p, '\n');
 		size_t l = eol ? (size_t)(eol - p) : strlen(p);
-		char buf[1400], a[8][600];
-		int nw;
+		char *buf = pt_xmalloc(l + 1);
 
-		if (l >= sizeof(buf))
-			return false;
 		memcpy(buf, p, l);
 		buf[l] = '\0';
 		p = eol ? eol + 1 : NULL;
-		nw = sscanf(buf, "%599s %599s %599s %599s %599s %599s %599s %599s", a[0], a[1], a[2], a[3], a[4],
-			    a[5], a[6], a[7]);
-		if (line++ == 0) {
-			if (strcmp(buf, "passthru-utils journal 1") != 0)
-				return false;
-			continue;
-		}
-		if (nw <= 0)
-			continue;
-		if (strcmp(a[0], "pid") == 0 && nw == 2) {
-			*pid = strtol(a[1], NULL, 10);
-		} else if (strcmp(a[0], "action") == 0 && nw == 2 && pt_name_ok(a[1])) {
-			snprintf(t->action, sizeof(t->action), "%.15s", a[1]);
-		} else if (strcmp(a[0], "device") == 0 && nw == 8) {
-			struct pt_txn_dev x = { 0 };
-			struct pt_bdf b;
-			char rec[16], news[4];
-			int k;
-
-			if (sscanf(buf, "device %*s %d %*s %*s %*s %*s %15s %3s", &x.group, rec, news) != 3 ||
-			    pt_bdf_parse(a[1], &b) != NULL || !state_word(a[3], x.from.driver, 64, false) ||
-			    !state_word(a[4], x.from.override, 64, false) || !state_word(a[5], x.to.driver, 64, true) ||
-			    !state_word(a[6], x.to.override, 64, false))
-				return false;
-			pt_bdf_format(&b, x.bdf);
-			for (k = 0; k < 3 && strcmp(rec, record_ops[k]) != 0; k++)
-				;
-			if (k == 3)
-				return false;
-			x.record = (enum pt_record_op)k;
-			x.record_new = strcmp(news, "1") == 0;
-			t->dev = pt_xrealloc(t->dev, (t->n + 1) * sizeof(*t->dev));
-			t->dev[t->n++] = x;
-		} else if (strcmp(a[0], "file") == 0 && nw == 4) {
-			struct pt_txn_file f = { { 0 }, NULL, NULL };
-
-			/* only files of ours: driverctl's directory */
-			if (strncmp(a[1], PT_PERSIST_DIR "/pci-", strlen(PT_PERSIST_DIR "/pci-")) != 0 ||
-			    strstr(a[1], "/..") || strlen(a[1]) >= sizeof(f.path))
-				return false;
-			snprintf(f.path, sizeof(f.path), "%.255s", a[1]);
-			f.old = unhex(a[2]);
-			f.new = unhex(a[3]);
-			t->files = pt_xrealloc(t->files, (t->nfiles + 1) * sizeof(*t->files));
-			t->files[t->nfiles++] = f;
-		} else if (strcmp(a[0], "commit") == 0 && nw == 1) {
-			*committed = true;
-		} else {
-			return false;
-		}
+		if (first)
+			good = strcmp(buf, "passthru-utils journal 1") == 0;
+		else
+			good = parse_line(buf, t, pid, committed);
+		first = false;
+		free(buf);
 	}
-	return line > 0 && t->action[0];
+	return good && !first && t->action[0];
 }
 
 /* ---- the state of a device ---- */
@@ -292,9 +317,14 @@ int pt_txn_add_file(struct pt_txn *t, const char *path, const char *content)
 	if (strlen(path) >= sizeof(f.path))
 		return -ENAMETOOLONG;
 	snprintf(f.path, sizeof(f.path), "%s", path);
-	n = pt_read_file(&old, 4096, "%s", path);
+	n = pt_read_file(&old, 1 << 20, "%s", path);
 	if (n < 0 && n != -ENOENT)
 		return (int)n;
+	/* the old bytes must come back exactly: refuse what the journal cannot hold */
+	if (n >= 1 << 20 || (n > 0 && memchr(old, '\0', (size_t)n))) {
+		free(old);
+		return n >= 1 << 20 ? -EFBIG : -EINVAL;
+	}
 	f.old = n < 0 ? NULL : old;
 	f.new = content ? pt_xstrdup(content) : NULL;
 	t->files = pt_xrealloc(t->files, (t->nfiles + 1) * sizeof(*t->files));
@@ -443,7 +473,7 @@ static int move(struct pt_txn_dev *x, const struct pt_dev_state *want, bool stop
 			rc = pt_write_attr(x->bdf, "/sys/bus/pci/drivers/%s/bind", want->driver);
 		if (rc < 0)
 			return fail(err, len, x->bdf, strcmp(want->driver, "vfio-pci") == 0 ? "probing vfio-pci"
-						      : "binding its driver", rc);
+				    : strcmp(want->driver, PT_ANY_DRIVER) == 0 ? "probing a driver" : "binding its driver", rc);
 	}
 	if (pt_dry_run) {
 		x->now = *want;
@@ -548,10 +578,14 @@ static size_t roll_back(struct pt_txn *t, size_t upto, char *err, size_t len)
 		}
 		if (x->touched && move(x, &x->from, false, e2, sizeof(e2)) < 0) {
 			size_t l = strlen(err);
+			struct pt_dev_state cur;
 
 			pt_warn("rollback: %s", e2);
-			snprintf(err + l, len - l, "%s%s (on %s, was on %s)", stuck++ ? ", " : "", x->bdf,
-				 none_if_empty(x->now.driver), none_if_empty(x->from.driver));
+			if (read_state(x->bdf, &cur) == -ENODEV)
+				snprintf(err + l, len - l, "%s%s (gone from the host)", stuck++ ? ", " : "", x->bdf);
+			else
+				snprintf(err + l, len - l, "%s%s (on %s, was on %s)", stuck++ ? ", " : "", x->bdf,
+					 none_if_empty(cur.driver), none_if_empty(x->from.driver));
 			continue;
 		}
 		x->back = true;
@@ -722,7 +756,8 @@ static void remove_tmp_files(void)
 
 int pt_txn_restore(struct pt_txn *t, char *msg, size_t len)
 {
-	char *text = NULL, stuck_list[512] = "";
+	char *text = NULL, stuck_list[512] = "", gone[512] = "", gone_note[600] = "";
+	const char *dry = pt_dry_run ? "dry run: " : "";
 	long pid;
 	bool committed;
 	size_t stuck = 0, moved = 0;
@@ -749,8 +784,8 @@ int pt_txn_restore(struct pt_txn *t, char *msg, size_t len)
 		}
 		remove_tmp_files();
 		journal_remove();
-		snprintf(msg, len, "the run of pid %ld (%s) had finished its changes; its cleanup is done", pid,
-			 t->action);
+		snprintf(msg, len, "%sthe run of pid %ld (%s) had finished its changes; its cleanup %s", dry, pid,
+			 t->action, pt_dry_run ? "would be done" : "is done");
 		return PT_EXIT_OK;
 	}
 	for (size_t i = 0; i < t->nfiles; i++)
@@ -761,7 +796,18 @@ int pt_txn_restore(struct pt_txn *t, char *msg, size_t len)
 		char e2[512];
 		struct pt_dev_state cur;
 
-		if (read_state(x->bdf, &cur) == 0 && at_state(&x->from, &cur)) {
+		int st = read_state(x->bdf, &cur);
+
+		if (st == -ENODEV) {
+			/* unplugged since: nothing to put back; the kernel probes it afresh if it returns */
+			size_t l = strlen(gone);
+
+			snprintf(gone + l, sizeof(gone) - l, "%s%s", l ? ", " : "", x->bdf);
+			if (x->record_new)
+				pt_remove_file(PT_RECORD_DIR "/%s", x->bdf);
+			continue;
+		}
+		if (st == 0 && at_state(&x->from, &cur)) {
 			x->now = cur;
 		} else {
 			x->touched = true;
@@ -781,13 +827,16 @@ int pt_txn_restore(struct pt_txn *t, char *msg, size_t len)
 			pt_remove_file(PT_RECORD_DIR "/%s", x->bdf);
 	}
 	remove_tmp_files();
+	if (gone[0])
+		snprintf(gone_note, sizeof(gone_note), "; gone from the host since: %s", gone);
 	if (stuck) {
-		snprintf(msg, len, "the %s run of pid %ld was interrupted; not back: %s; the journal stays for "
-			 "another --restore", t->action, pid, stuck_list);
+		snprintf(msg, len, "%sthe %s run of pid %ld was interrupted; not back: %s%s; the journal stays for "
+			 "another --restore", dry, t->action, pid, stuck_list, gone_note);
 		return PT_EXIT_FAIL;
 	}
 	journal_remove();
-	snprintf(msg, len, "the %s run of pid %ld was interrupted; %zu device%s put back, every device is "
-		 "where it was before it", t->action, pid, moved, moved == 1 ? "" : "s");
+	snprintf(msg, len, "%sthe %s run of pid %ld was interrupted; %zu device%s %s back, every device %s "
+		 "where it was before it%s", dry, t->action, pid, moved, moved == 1 ? "" : "s",
+		 pt_dry_run ? "would be put" : "put", pt_dry_run ? "would be" : "is", gone_note);
 	return PT_EXIT_OK;
 }

@@ -55,19 +55,20 @@ bool pt_persisted(const char *bdf, char *driver, size_t len)
 	return found;
 }
 
-void pt_unpersist_txn(struct pt_txn *t, const char *bdf)
+int pt_unpersist_txn(struct pt_txn *t, const char *bdf)
 {
 	char **names = NULL;
-	int n = pt_persist_files(bdf, &names);
+	int n = pt_persist_files(bdf, &names), rc = 0;
 
-	for (int i = 0; i < n; i++) {
+	for (int i = 0; i < n && rc == 0; i++) {
 		char path[300];
 
 		snprintf(path, sizeof(path), PT_PERSIST_DIR "/%s", names[i]);
-		pt_txn_add_file(t, path, NULL);
+		rc = pt_txn_add_file(t, path, NULL);
 	}
 	if (names)
 		pt_free_names(names, n);
+	return rc;
 }
 
 bool pt_driver_module(const char *driver, char *module, size_t len)
@@ -246,7 +247,8 @@ static int added(int rc, const char *bdf, char *err, size_t errlen)
 {
 	if (rc < 0)
 		snprintf(err, errlen, "%s: %s", bdf, rc == -ENODEV ? "the device is gone"
-			 : rc == -EINVAL ? "its driver or driver_override holds no valid name" : strerror(-rc));
+			 : rc == -EINVAL ? "its driver, driver_override or driverctl file holds no valid name or text"
+			 : rc == -EFBIG ? "its driverctl file is too big to be restored" : strerror(-rc));
 	return rc;
 }
 
@@ -263,7 +265,8 @@ int pt_vfio_bind_txn(struct pt_txn *t, const struct pt_bind *b, size_t n, bool p
 			char path[300];
 
 			/* driverctl's own spelling; other spellings of the same device go */
-			pt_unpersist_txn(t, b[i].dev->name);
+			if ((rc = pt_unpersist_txn(t, b[i].dev->name)) < 0)
+				return added(rc, b[i].dev->name, err, errlen);
 			snprintf(path, sizeof(path), PT_PERSIST_DIR "/pci-%s", b[i].dev->name);
 			for (size_t k = 0; k < t->nfiles; k++)
 				if (strcmp(t->files[k].path, path) == 0) {
@@ -288,8 +291,10 @@ int pt_vfio_release_txn(struct pt_txn *t, const struct pt_bind *b, size_t n, boo
 		bool on_vfio = d->driver && strcmp(d->driver, "vfio-pci") == 0;
 		int rc;
 
-		if (unpersist)
-			pt_unpersist_txn(t, d->name);
+		if (unpersist && (rc = pt_unpersist_txn(t, d->name)) < 0) {
+			added(rc, d->name, err, errlen);
+			return PT_EXIT_FAIL;
+		}
 		if (recorded && strcmp(was, "?") == 0) {
 			snprintf(err, errlen, "%s: its record under " PT_RECORD_DIR " holds no valid driver name; "
 				 "left as it is", d->name);

@@ -60,8 +60,9 @@ int pt_persist_files(const char *bdf, char ***names);
 /* The driver the device is persisted to (first line of its file, checked
  * as a name), false when none. */
 bool pt_persisted(const char *bdf, char *driver, size_t len);
-/* Add the removal of every file of bdf to t. */
-void pt_unpersist_txn(struct pt_txn *t, const char *bdf);
+/* Add the removal of every file of bdf to t. Returns 0 or -errno (a file
+ * that cannot be read whole, so could not be restored). */
+int pt_unpersist_txn(struct pt_txn *t, const char *bdf);
 
 /* The kernel module behind a bound driver ("xhci_hcd" -> "xhci_pci"). */
 bool pt_driver_module(const char *driver, char *module, size_t len);

@@ -97,6 +97,20 @@ else
 	ok 1 "# SKIP no python3 for the ZFS label"
 fi
 
+# --- a partition of an md array that is mounted: the reason follows it ---
+fresh desktop-nvidia
+disk "$SATA" sda 8 sda1
+MD=$S/sys/devices/virtual/block/md127
+mkdir -p "$MD/md127p1" "$MD/holders"
+echo 9:127 >"$MD/dev"; echo 259:5 >"$MD/md127p1/dev"; echo 1 >"$MD/md127p1/partition"
+ln -sfn ../../devices/virtual/block/md127 "$S/sys/class/block/md127"
+ln -sfn ../../devices/virtual/block/md127/md127p1 "$S/sys/class/block/md127p1"
+ln -sfn ../../../../../../../../../../virtual/block/md127 "$S/$SATA/block/sda/sda1/holders/md127"
+echo "31 1 259:5 / /srv rw - xfs /dev/md127p1 rw" >"$S/proc/self/mountinfo"
+expect "a partition of an md array whose own partition is mounted" 3 \
+	"vfio-bind: 0000:00:17.0 holds disks the host uses: sda1 is held by md127 (md, dm, LVM or bcache): md127p1 (xfs) is mounted on /srv; --force takes it anyway" \
+	"$VB" --dry-run 00:17.0
+
 # --- swap, and the reason given for a whole disk ---
 fresh desktop-nvidia
 disk "$SATA" sda 8
@@ -150,6 +164,15 @@ stack enp24s0f1 bond0 master; stack bond0 bond0.100 upper
 printf "$ROUTE_HEAD"'bond0.100\t00000000\t0164A8C0\t0003\t0\t0\t0\t00000000\t0\t0\t0\nbond0.100\t0064A8C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n' >"$S/proc/net/route"
 expect "a NIC in a bond under a VLAN with the default route" 3 \
 	"vfio-bind: 0000:18:00.1 is the host's network: its interface enp24s0f1 is under bond0 (bond), under bond0.100 (vlan), which carries the default route; --force takes it anyway" \
+	"$VB" --dry-run 18:00.1
+# a trunk port with 40 VLANs, the default route on the last
+fresh sriov-server
+mkdir -p "$S/proc/net"; : >"$S/proc/net/ipv6_route"
+netif enp24s0f1
+for i in $(seq 1 40); do netif "enp24s0f1.$i" vlan; stack enp24s0f1 "enp24s0f1.$i" upper; done
+printf "$ROUTE_HEAD"'enp24s0f1.40\t00000000\t0164A8C0\t0003\t0\t0\t0\t00000000\t0\t0\t0\n' >"$S/proc/net/route"
+expect "the 40th VLAN of a trunk port carries the default route" 3 \
+	"vfio-bind: 0000:18:00.1 is the host's network: its interface enp24s0f1 is under enp24s0f1.40 (vlan), which carries the default route; --force takes it anyway" \
 	"$VB" --dry-run 18:00.1
 fresh sriov-server
 mkdir -p "$S/proc/net"; : >"$S/proc/net/ipv6_route"

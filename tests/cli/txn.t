@@ -134,6 +134,36 @@ is "$(cat "$S/$D/0000:02:00.0/driver_override")|$(ls -A "$S/run/passthru-utils/v
 	"||lock vfio-bind " "  the override cleared, the record and the temporary file gone, the journal too"
 run --restore
 is "$rc|$out" "0|no interrupted run: nothing to restore" "--restore again: nothing to do"
+# a device unplugged since the run was killed: nothing to put back, and no lock-out
+printf '%s\n' "passthru-utils journal 1" "pid 4712" "action bind" \
+	"device 0000:00:14.0 3 xhci_hcd - vfio-pci vfio-pci create 1" \
+	"device 0000:09:00.0 9 nvme - vfio-pci vfio-pci create 1" >"$J"
+echo vfio-pci >"$S/$D/0000:00:14.0/driver_override"
+run --restore
+is "$rc|$out|$(ls "$S/run/passthru-utils" | tr '\n' ' ')" \
+	"0|the bind run of pid 4712 was interrupted; 1 device put back, every device is where it was before it; gone from the host since: 0000:09:00.0|lock vfio-bind " \
+	"--restore with a device gone since: the others put back, the journal removed"
+# a driverctl file longer than any line: the journal keeps every byte
+mkdir -p "$S/etc/driverctl.d" "$S/dev/vfio"; : >"$S/dev/vfio/7"
+F=$S/etc/driverctl.d/pci-0000:02:00.0
+{ echo nvme; for i in $(seq 1 60); do echo "# a comment line to make the file long, number $i"; done; } >"$F"
+cp "$F" "$T/orig"
+ln -sfn ../../../../bus/pci/drivers/vfio-pci "$S/sys/devices/pci0000:00/0000:00:1c.0/0000:02:00.0/driver"
+if [ -x "$BUILDDIR/faults/vfio-bind" ]; then
+	( PASSTHRU_KILL_WRITE=2 "$BUILDDIR/faults/vfio-bind" --sysroot "$S" --persist 02:00.0 >/dev/null 2>&1 ) 2>/dev/null
+	killed=$?
+	run --restore
+	cmp -s "$F" "$T/orig"
+	ok $? "a run killed after its journal (exit $killed): --restore leaves a $(wc -c <"$T/orig")-byte driverctl file byte for byte"
+	( PASSTHRU_KILL_WRITE=3 "$BUILDDIR/faults/vfio-bind" --sysroot "$S" --persist 02:00.0 >/dev/null 2>&1 ) 2>/dev/null
+	[ "$(cat "$F")" = vfio-pci ]
+	ok $? "  killed after the file was replaced, it holds vfio-pci"
+	run --restore
+	cmp -s "$F" "$T/orig"
+	ok $? "  and --restore brings every byte of the old one back"
+else
+	for i in 1 2 3; do ok 0 "# SKIP no fault build in $BUILDDIR/faults"; done
+fi
 printf 'passthru-utils journal 1\naction bind\ndevice 0000:02:00.0 7 ../x - vfio-pci vfio-pci create 1\n' >"$J"
 before=$(snap)
 run --restore

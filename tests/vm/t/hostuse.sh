@@ -82,6 +82,15 @@ if ip route add default via 10.0.2.2 dev br0; then
 else
 	fail "a default route on br0"
 fi
+# --- a default route in another routing table (policy routing) ---
+if ip route add default via 10.0.2.2 dev br0 table 100; then
+	refused "a default route in routing table 100" \
+		"its interface $netdev is under br0 (bridge), which carries a default route (IPv4, routing table 100)" \
+		vfio-bind "$nic"
+	ip route del default via 10.0.2.2 dev br0 table 100
+else
+	fail "a default route in table 100"
+fi
 # --- and an established TCP connection to br0's address (through lo) ---
 lo_was=$(cat /sys/class/net/lo/operstate)
 ip link set lo up

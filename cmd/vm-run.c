@@ -555,6 +555,7 @@ int main(int argc, const char **argv)
 	char err[2048];
 
 	atexit(cleanup);
+	pt_write_table[0].descrip = "print the QEMU command line (and, with --managed, every write) instead";
 	ac = prepare_argv(argc, argv, &av);
 	args = pt_options_parse(ac, av, options, "[DISK...] [-- QEMU-ARGS]",
 				"Start QEMU with PCI devices passed through, after checking that the host can\n"

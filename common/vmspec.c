@@ -363,6 +363,28 @@ int pt_vm_profile_argv(const char *text, int *argc, char ***argv, char *err, siz
 				free(l);
 				return -1;
 			}
+		/* popt takes an unterminated quote as closed at the end: refuse it */
+		{
+			char quote = 0;
+
+			for (size_t i = 0; l[i]; i++) {
+				if (quote) {
+					if (l[i] == '\\' && l[i + 1] == quote)
+						i++;
+					else if (l[i] == quote)
+						quote = 0;
+				} else if (l[i] == '\\' && l[i + 1]) {
+					i++;
+				} else if (l[i] == '"' || l[i] == '\'') {
+					quote = l[i];
+				}
+			}
+			if (quote) {
+				snprintf(err, errlen, "line %u: an unterminated %c quote", line, quote);
+				free(l);
+				return -1;
+			}
+		}
 		rc = poptParseArgvString(l, &n, &words);
 		free(l);
 		if (rc < 0) {

@@ -621,6 +621,7 @@ int main(int argc, const char **argv)
 	vm.display = opt_display;
 
 	build_devices();
+	fx.can_assign = true; /* until a check fails */
 
 	if (vm.uefi) {
 		if (pt_fw_find(opt_secure, &fw, err, sizeof(err)) < 0) {

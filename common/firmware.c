@@ -371,8 +371,9 @@ int pt_fw_rank(const struct pt_fw_desc *d, bool secure_boot, char *why, size_t l
 	why[0] = '\0';
 	if (secure_boot)
 		return pt_fw_has_feature(d, "enrolled-keys") ? 0 : 1;
-	/* without Secure Boot asked for: firmware without it first */
-	return sb ? 2 : 0;
+	/* without Secure Boot asked for: firmware without it first, then
+	 * with it but no keys enrolled (so it does not enforce it) */
+	return !sb ? 0 : pt_fw_has_feature(d, "enrolled-keys") ? 2 : 1;
 }
 
 static int namecmp(const void *a, const void *b)

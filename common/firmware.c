@@ -414,7 +414,8 @@ int pt_fw_find(bool secure_boot, struct pt_vm_firmware *fw, char *err, size_t er
 		if (nn > 0)
 			pt_free_names(names, nn);
 	}
-	qsort(paths, n, sizeof(*paths), namecmp);
+	if (n)
+		qsort(paths, n, sizeof(*paths), namecmp);
 	for (size_t i = 0; i < n; i++) {
 		char *text = NULL, why[600];
 		long len = pt_read_file(&text, JMAX_TEXT, "%s", paths[i]);

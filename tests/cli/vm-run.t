@@ -343,4 +343,37 @@ else
 	echo "ok $((tap_n += 1)) - virsh's test driver defines it # SKIP libvirt's test driver is not installed"
 fi
 
+# ---- contrib/libvirt-hook: the pre-flight before libvirt starts a domain ----
+HOOK=contrib/libvirt-hook
+hook() { # hook XML-FILE ARGS...: stdout+stderr in $OUT, status in $RC
+	local x=$1
+	shift
+	OUT=$(PATH=$BUILDDIR:$PATH PASSTHRU_SYSROOT=$S "$HOOK" "$@" <"$x" 2>&1)
+	RC=$?
+}
+fresh
+"$VR" --sysroot "$S" --emit libvirt --gpu 01:00.0 >"$T/gpu.xml" 2>/dev/null
+"$VR" --sysroot "$S" --emit libvirt --device 00:1f.6 >"$T/chipset.xml" 2>/dev/null
+hook "$T/gpu.xml" win11 prepare begin -
+same "hook: the GPU and its audio function pass (exit $RC)" "0 " "$RC $OUT"
+hook "$T/chipset.xml" nas prepare begin -
+[ $RC -eq 1 ] && [ "$OUT" = "passthru-preflight: nas cannot have its devices (vm-run --check exit 3):
+  IOMMU group 6 of 0000:00:1f.6 is not viable: it also holds 0000:00:1f.3 (snd_hda_intel), 0000:00:1f.4 (i801_smbus), on host drivers; VFIO takes a group whole: pass them too (--device), or bind them to vfio-pci (vfio-bind --group 0000:00:1f.6)" ]
+ok $? "hook: the chipset's NIC stops the start, with the finding (exit $RC)"
+[ $RC -eq 1 ] || printf '#   %s\n' "$OUT"
+PASSTHRU_HOOK_VM_RUN=/nonexistent hook "$T/chipset.xml" nas started begin -
+same "hook: other operations are left alone" "0 " "$RC $OUT"
+printf '#!/bin/sh\nexec sleep 30\n' >"$T/slow"
+chmod +x "$T/slow"
+t0=$(date +%s)
+PASSTHRU_HOOK_VM_RUN=$T/slow PASSTHRU_HOOK_TIMEOUT=1 hook "$T/gpu.xml" win11 prepare begin -
+t1=$(date +%s)
+same "hook: a stuck check times out, the domain starts, and it says so" \
+	"0 passthru-preflight: vm-run --check for win11 did not finish in 1s; not checked" "$RC $OUT"
+[ $((t1 - t0)) -lt 10 ]
+ok $? "hook: within the timeout ($((t1 - t0)) s)"
+PASSTHRU_HOOK_STRICT=1 PASSTHRU_HOOK_VM_RUN=$T/slow PASSTHRU_HOOK_TIMEOUT=1 hook "$T/gpu.xml" win11 prepare begin -
+[ $RC -eq 1 ]
+ok $? "hook: PASSTHRU_HOOK_STRICT=1 refuses instead"
+
 done_testing

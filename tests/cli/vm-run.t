@@ -327,21 +327,34 @@ expect "--emit libvirt" 0 "" --emit libvirt --gpu 01:00.0 --romfile "$T/x.rom" -
 ok $? "a managed hostdev with its ROM, function 0 multifunction"
 [[ $OUT == *"<page size='1048576' unit='KiB'/>"* && $OUT == *"<nvram template='/usr/share/OVMF/OVMF_VARS_4M.fd'>$T/state/passthru-utils/win11_VARS.fd</nvram>"* ]]
 ok $? "huge pages, the NVRAM"
-printf '%s\n' "$OUT" >"$T/win11.xml"
-if command -v virt-xml-validate >/dev/null; then
-	virt-xml-validate "$T/win11.xml" domain >"$T/v" 2>&1
-	ok $? "virt-xml-validate accepts the domain"
-	[ $? -eq 0 ] || sed 's/^/#   /' "$T/v"
-else
-	echo "ok $((tap_n += 1)) - virt-xml-validate accepts the domain # SKIP libvirt-clients is not installed"
-fi
-if command -v virsh >/dev/null && virsh -c test:///default version >/dev/null 2>&1; then
-	virsh -c test:///default define "$T/win11.xml" >"$T/v" 2>&1
-	ok $? "virsh's test driver defines it"
-	[ $? -eq 0 ] || sed 's/^/#   /' "$T/v"
-else
-	echo "ok $((tap_n += 1)) - virsh's test driver defines it # SKIP libvirt's test driver is not installed"
-fi
+printf '%s\n' "$OUT" >"$T/d1.xml"
+sed -i '2s/.*/0x0000006000000000 0x00000067ffffffff 0x000000000014220c/' "$S/sys/bus/pci/devices/0000:01:00.0/resource"
+"$VR" --sysroot "$S" --emit libvirt --gpu 01:00.0 --uefi --secure-boot --name sb >"$T/d2.xml" 2>/dev/null
+grep -q "<qemu:arg value='name=opt/ovmf/X-PciMmio64Mb,string=65536'/>" "$T/d2.xml" &&
+	grep -q "<loader readonly='yes' secure='yes' type='pflash'>/usr/share/OVMF/OVMF_CODE_4M.ms.fd</loader>" "$T/d2.xml" &&
+	grep -q "<smm state='on'/>" "$T/d2.xml"
+ok $? "Secure Boot's loader, SMM, and the MMIO window as a QEMU argument"
+"$VR" --sysroot "$S" --emit libvirt --device 00:1f.6 --mdev 4b20d080-1b54-4048-85b3-a6a62d165c01 --cdrom "/iso/a'b.iso" \
+	--display spice --accel tcg --name misc /vm/a.img -- -S >"$T/d3.xml" 2>/dev/null
+grep -q "<domain type='qemu'" "$T/d3.xml" && grep -q "<address uuid='4b20d080-1b54-4048-85b3-a6a62d165c01'/>" "$T/d3.xml" &&
+	grep -q "<source file='/iso/a&apos;b.iso'/>" "$T/d3.xml" && grep -q "<qemu:arg value='-S'/>" "$T/d3.xml"
+ok $? "TCG, an mdev, a CD-ROM with a quote, QEMU's own arguments"
+for x in d1 d2 d3; do
+	if command -v virt-xml-validate >/dev/null; then
+		virt-xml-validate "$T/$x.xml" domain >"$T/v" 2>&1
+		ok $? "virt-xml-validate accepts domain $x"
+		[ $? -eq 0 ] || sed 's/^/#   /' "$T/v"
+	else
+		echo "ok $((tap_n += 1)) - virt-xml-validate accepts domain $x # SKIP libvirt-clients is not installed"
+	fi
+	if command -v virsh >/dev/null && virsh -c test:///default version >/dev/null 2>&1; then
+		virsh -c test:///default define "$T/$x.xml" >"$T/v" 2>&1
+		ok $? "virsh's test driver defines domain $x"
+		[ $? -eq 0 ] || sed 's/^/#   /' "$T/v"
+	else
+		echo "ok $((tap_n += 1)) - virsh's test driver defines domain $x # SKIP libvirt-clients is not installed"
+	fi
+done
 
 # ---- contrib/libvirt-hook: the pre-flight before libvirt starts a domain ----
 HOOK=contrib/libvirt-hook

@@ -433,6 +433,14 @@ static void lock_host(void)
 		       "journal " PT_JOURNAL "; 'vfio-bind --restore' puts its devices back first", pid);
 }
 
+static volatile sig_atomic_t child_pid;
+
+static void forward(int sig)
+{
+	if (child_pid > 0)
+		kill((pid_t)child_pid, sig);
+}
+
 /* One transaction in a child of its own: the host lock is held only for
  * the change, never for the VM's lifetime. Returns its exit code. */
 static int txn_in_child(bool bind)
@@ -447,9 +455,23 @@ static int txn_in_child(bool bind)
 	if ((pid = fork()) < 0)
 		pt_die(PT_EXIT_FAIL, "fork: %s", strerror(errno));
 	if (pid > 0) {
+		struct sigaction sa, old[3];
+		const int sigs[3] = { SIGINT, SIGTERM, SIGHUP };
+
+		/* a signal to this process goes to the binding, which then rolls
+		 * back; the give-back ignores them (its caller set SIG_IGN) */
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = forward;
+		sigemptyset(&sa.sa_mask);
+		child_pid = pid;
+		for (int i = 0; i < 3 && bind; i++)
+			sigaction(sigs[i], &sa, &old[i]);
 		while (waitpid(pid, &st, 0) < 0)
 			if (errno != EINTR)
 				pt_die(PT_EXIT_FAIL, "waitpid: %s", strerror(errno));
+		child_pid = 0;
+		for (int i = 0; i < 3 && bind; i++)
+			sigaction(sigs[i], &old[i], NULL);
 		return WIFEXITED(st) ? WEXITSTATUS(st) : PT_EXIT_FAIL;
 	}
 here:
@@ -478,14 +500,6 @@ here:
 	}
 }
 
-static volatile sig_atomic_t child_pid;
-
-static void forward(int sig)
-{
-	if (child_pid > 0)
-		kill((pid_t)child_pid, sig);
-}
-
 static int supervise(void)
 {
 	char names[1024] = "";
@@ -502,8 +516,28 @@ static int supervise(void)
 	}
 	if ((rc = txn_in_child(true)) != PT_EXIT_OK)
 		return rc;
-	pt_warn("devices bound for QEMU; when it exits they go back. If this process (pid %ld) is killed, "
-		"'vfio-bind --unbind%s' gives them back", (long)getpid(), names);
+	/* what was on vfio-pci before vm-run stays there afterwards: only
+	 * what this run bound is given back */
+	{
+		size_t k = 0;
+
+		len = 0;
+		names[0] = '\0';
+		for (size_t i = 0; i < nplan; i++) {
+			int n;
+
+			if (plan[i].dev->driver && strcmp(plan[i].dev->driver, "vfio-pci") == 0)
+				continue;
+			plan[k++] = plan[i];
+			n = snprintf(names + len, sizeof(names) - len, " %s", plan[i].dev->name);
+			if (n > 0 && len + (size_t)n < sizeof(names))
+				len += (size_t)n;
+		}
+		nplan = k;
+	}
+	if (nplan)
+		pt_warn("devices bound for QEMU; when it exits they go back. If this process (pid %ld) is killed, "
+			"'vfio-bind --unbind%s' gives them back", (long)getpid(), names);
 	fflush(stdout);
 	fflush(stderr);
 	memset(&sa, 0, sizeof(sa));
@@ -538,10 +572,11 @@ static int supervise(void)
 		pt_warn("QEMU was killed by signal %d; giving the devices back", WTERMSIG(st));
 	else if (st != -1)
 		pt_warn("QEMU exited with status %d; giving the devices back", WEXITSTATUS(st));
-	rc = txn_in_child(false);
+	rc = nplan ? txn_in_child(false) : PT_EXIT_OK;
 	if (rc != PT_EXIT_OK)
 		return rc;
-	pt_warn("devices given back:%s", names);
+	if (nplan)
+		pt_warn("devices given back:%s", names);
 	if (st != -1 && WIFEXITED(st))
 		return WEXITSTATUS(st) ? PT_EXIT_FAIL : PT_EXIT_OK;
 	return PT_EXIT_FAIL;

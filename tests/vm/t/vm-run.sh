@@ -106,6 +106,28 @@ ok "vm-run gave the device back" grep -q "devices given back: $bdf" term.err
 [ "$rc" = 0 ] || sed 's/^/#   vm-run: /' term.err >&2
 is "$(pci_driver "$bdf")" e1000e "after SIGTERM: $bdf is back on e1000e"
 
+# --- QEMU refuses its arguments: it exits 1, the device still goes back ---
+vm-run --managed --device "$bdf" --accel tcg --display none --mem 128M -- -no-such-option </dev/null \
+	>bad.out 2>bad.err
+rc=$?
+is "$rc" 1 "QEMU that fails at once: vm-run exits 1"
+ok "it says QEMU's status" grep -q "QEMU exited with status 1; giving the devices back" bad.err
+is "$(pci_driver "$bdf")" e1000e "and $bdf is back on e1000e"
+
+# --- a device on vfio-pci before vm-run stays there after ---
+if command -v vfio-bind >/dev/null; then
+	vfio-bind "$bdf" >&2
+	printf '%s\n' '{"execute":"qmp_capabilities"}' '{"execute":"quit"}' |
+		vm-run --managed --device "$bdf" --accel tcg --display none --mem 128M -- -S -nodefaults -qmp stdio \
+			>pre.out 2>pre.err
+	rc=$?
+	is "$rc" 0 "vm-run --managed with $bdf already on vfio-pci: exit 0"
+	is "$(pci_driver "$bdf")" vfio-pci "what vfio-bind bound stays on vfio-pci"
+	ok "and vm-run gave nothing back" test -z "$(grep 'given back' pre.err)"
+	vfio-bind --unbind "$bdf" >&2
+	is "$(pci_driver "$bdf")" e1000e "vfio-bind --unbind gives it back"
+fi
+
 # --- a group that is not viable: refused before QEMU starts ---
 smbus=$(pci_find 8086:2930 | head -n 1)
 ahci=${smbus%.*}.2

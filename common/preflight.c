@@ -213,12 +213,8 @@ static void human(unsigned long long kib, char *buf, size_t len)
 {
 	if (kib >= 1024 * 1024 && kib % (1024 * 1024) == 0)
 		snprintf(buf, len, "%llu GiB", kib / (1024 * 1024));
-	else if (kib >= 1024 * 1024 && kib % 1024)
+	else if (kib >= 1024)
 		snprintf(buf, len, "%llu MiB", (kib + 1023) / 1024);
-	else if (kib >= 1024 * 1024)
-		snprintf(buf, len, "%llu GiB", kib / (1024 * 1024));
-	else if (kib >= 1024 && kib % 1024 == 0)
-		snprintf(buf, len, "%llu MiB", kib / 1024);
 	else
 		snprintf(buf, len, "%llu KiB", kib);
 }

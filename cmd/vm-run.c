@@ -157,8 +157,31 @@ static struct pt_bind *plan;
 static size_t nplan;
 static struct pt_txn txn;
 
+/* Paths made absolute for --emit, freed at exit. */
+static char **abs_paths;
+static size_t nabs;
+static const char **abs_disks;
+
+static const char *absolute(const char *p)
+{
+	char cwd[4096];
+
+	if (p[0] == '/')
+		return p;
+	if (!getcwd(cwd, sizeof(cwd)))
+		return p;
+	abs_paths = pt_xrealloc(abs_paths, (nabs + 1) * sizeof(*abs_paths));
+	if (asprintf(&abs_paths[nabs], "%s/%s", cwd, p) < 0)
+		pt_die(PT_EXIT_FAIL, "out of memory");
+	return abs_paths[nabs++];
+}
+
 static void cleanup(void)
 {
+	for (size_t i = 0; i < nabs; i++)
+		free(abs_paths[i]);
+	free(abs_paths);
+	free(abs_disks);
 	pt_vm_argv_free(qargv);
 	for (int i = 0; i < profile_argc; i++)
 		free(profile_argv[i]);
@@ -696,7 +719,18 @@ int main(int argc, const char **argv)
 		return pf.code;
 	}
 	if (opt_emit) {
-		/* a domain for another host: only what the model itself makes */
+		/* libvirt wants absolute paths: its daemon has another cwd */
+		const char **disks = pt_xcalloc(vm.ndisks + 1, sizeof(*disks));
+
+		for (size_t i = 0; i < vm.ndisks; i++)
+			disks[i] = absolute(vm.disks[i]);
+		vm.disks = disks;
+		abs_disks = disks;
+		if (vm.cdrom)
+			vm.cdrom = absolute(vm.cdrom);
+		for (size_t i = 0; i < vm.ndevs; i++)
+			if (vm.devs[i].romfile)
+				vm.devs[i].romfile = absolute(vm.devs[i].romfile);
 		vm.mmio64_mib = pf.mmio64_mib;
 		pt_libvirt_domain(stdout, &vm, vm.uefi ? &fw : NULL, opt_accel ? opt_accel : "kvm");
 		return PT_EXIT_OK;

@@ -339,6 +339,9 @@ ok $? "Secure Boot's loader, SMM, and the MMIO window as a QEMU argument"
 grep -q "<domain type='qemu'" "$T/d3.xml" && grep -q "<address uuid='4b20d080-1b54-4048-85b3-a6a62d165c01'/>" "$T/d3.xml" &&
 	grep -q "<source file='/iso/a&apos;b.iso'/>" "$T/d3.xml" && grep -q "<qemu:arg value='-S'/>" "$T/d3.xml"
 ok $? "TCG, an mdev, a CD-ROM with a quote, QEMU's own arguments"
+"$VR" --sysroot "$S" --emit libvirt --cdrom x.iso rel.qcow2 >"$T/d4.xml" 2>/dev/null
+grep -q "<source file='$PWD/rel.qcow2'/>" "$T/d4.xml" && grep -q "<source file='$PWD/x.iso'/>" "$T/d4.xml"
+ok $? "--emit: relative paths made absolute (libvirtd has another working directory)"
 for x in d1 d2 d3; do
 	if command -v virt-xml-validate >/dev/null; then
 		virt-xml-validate "$T/$x.xml" domain >"$T/v" 2>&1

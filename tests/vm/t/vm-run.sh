@@ -106,6 +106,46 @@ ok "vm-run gave the device back" grep -q "devices given back: $bdf" term.err
 [ "$rc" = 0 ] || sed 's/^/#   vm-run: /' term.err >&2
 is "$(pci_driver "$bdf")" e1000e "after SIGTERM: $bdf is back on e1000e"
 
+# --- vm-run itself killed with SIGKILL: the records let vfio-bind finish ---
+if command -v vfio-bind >/dev/null; then
+	rm -f qmp.sock
+	vm-run --managed --device "$bdf" --qmp "$PWD/qmp.sock" --accel tcg --display none --mem 128M \
+		-- -S -nodefaults </dev/null >sup.out 2>sup.err &
+	vr=$!
+	n=0
+	while [ ! -S qmp.sock ] && [ $n -lt 600 ]; do
+		sleep 0.2
+		n=$((n + 1))
+	done
+	# the socket comes before the devices: wait until QEMU holds the group
+	group=$(basename "$(readlink "$d/iommu_group")")
+	qpid=$(pidof qemu-system-x86_64)
+	n=0
+	until ls -l /proc/$qpid/fd 2>/dev/null | grep -q "/dev/vfio/$group\$" || [ $n -ge 300 ]; do
+		sleep 0.2
+		n=$((n + 1))
+	done
+	kill -9 $vr
+	wait $vr 2>/dev/null
+	ok "vm-run killed: QEMU runs on, holding /dev/vfio/$group" test -n "$qpid" -a -d "/proc/$qpid"
+	ok "QEMU holds /dev/vfio/$group" sh -c "ls -l /proc/$qpid/fd | grep -q /dev/vfio/$group\$"
+	is "$(cat "/run/passthru-utils/vfio-bind/$bdf" 2>/dev/null)" e1000e "the record says where $bdf was"
+	vfio-bind --unbind "$bdf" >unb.out 2>unb.err
+	rc=$?
+	is "$rc" 3 "vfio-bind --unbind refuses while QEMU holds $bdf"
+	sed 's/^/#   vfio-bind: /' unb.out unb.err >&2
+	kill -9 $qpid
+	n=0
+	while [ -n "$(pidof qemu-system-x86_64)" ] && [ $n -lt 100 ]; do
+		sleep 0.1
+		n=$((n + 1))
+	done
+	vfio-bind --unbind "$bdf" >&2
+	is "$?" 0 "once QEMU is gone, vfio-bind --unbind (as vm-run said) gives it back"
+	is "$(pci_driver "$bdf")" e1000e "$bdf is back on e1000e"
+	is "$(cat "$d/driver_override")" "(null)" "driver_override is empty"
+fi
+
 # --- QEMU refuses its arguments: it exits 1, the device still goes back ---
 vm-run --managed --device "$bdf" --accel tcg --display none --mem 128M -- -no-such-option </dev/null \
 	>bad.out 2>bad.err

@@ -133,14 +133,14 @@ if command -v vfio-bind >/dev/null; then
 	vfio-bind --unbind "$bdf" >unb.out 2>unb.err
 	rc=$?
 	is "$rc" 3 "vfio-bind --unbind refuses while QEMU holds $bdf"
-	sed 's/^/#   vfio-bind: /' unb.out unb.err >&2
+	[ "$rc" = 3 ] || sed 's/^/#   vfio-bind: /' unb.out unb.err >&2
 	kill -9 $qpid
 	n=0
 	while [ -n "$(pidof qemu-system-x86_64)" ] && [ $n -lt 100 ]; do
 		sleep 0.1
 		n=$((n + 1))
 	done
-	vfio-bind --unbind "$bdf" >&2
+	vfio-bind --unbind "$bdf" >unb.out 2>&1
 	is "$?" 0 "once QEMU is gone, vfio-bind --unbind (as vm-run said) gives it back"
 	is "$(pci_driver "$bdf")" e1000e "$bdf is back on e1000e"
 	is "$(cat "$d/driver_override")" "(null)" "driver_override is empty"
@@ -156,7 +156,7 @@ is "$(pci_driver "$bdf")" e1000e "and $bdf is back on e1000e"
 
 # --- a device on vfio-pci before vm-run stays there after ---
 if command -v vfio-bind >/dev/null; then
-	vfio-bind "$bdf" >&2
+	vfio-bind "$bdf" >pre-bind.out 2>&1
 	printf '%s\n' '{"execute":"qmp_capabilities"}' '{"execute":"quit"}' |
 		vm-run --managed --device "$bdf" --accel tcg --display none --mem 128M -- -S -nodefaults -qmp stdio \
 			>pre.out 2>pre.err
@@ -164,7 +164,7 @@ if command -v vfio-bind >/dev/null; then
 	is "$rc" 0 "vm-run --managed with $bdf already on vfio-pci: exit 0"
 	is "$(pci_driver "$bdf")" vfio-pci "what vfio-bind bound stays on vfio-pci"
 	ok "and vm-run gave nothing back" test -z "$(grep 'given back' pre.err)"
-	vfio-bind --unbind "$bdf" >&2
+	vfio-bind --unbind "$bdf" >pre-unbind.out 2>&1
 	is "$(pci_driver "$bdf")" e1000e "vfio-bind --unbind gives it back"
 fi
 

@@ -502,6 +502,18 @@ here:
 		char err[2048];
 		int rc;
 
+		if (!bind) {
+			/* the give-back is not cut short: a Ctrl-C reaches this
+			 * child too, and would roll it back; blocked, it waits */
+			sigset_t set;
+
+			sigemptyset(&set);
+			sigaddset(&set, SIGINT);
+			sigaddset(&set, SIGTERM);
+			sigaddset(&set, SIGHUP);
+			sigaddset(&set, SIGQUIT);
+			sigprocmask(SIG_BLOCK, &set, NULL);
+		}
 		lock_host();
 		pt_txn_init(&txn, bind ? "bind" : "unbind");
 		if (bind)

@@ -155,7 +155,7 @@ done
 export PASSTHRU_PCI_IDS=tests/fixtures/pci.ids
 NV=tests/fixtures/desktop-nvidia MIXED=tests/fixtures/chipset-mixed Q35=tests/fixtures/qemu-q35
 OFF=tests/fixtures/iommu-off-intel ROMS=tests/unit/roms
-OWNED=" man/iommu-groups.1 man/vfio-bind.8 man/gpu-reset.8 man/vgarom-dump.1 "
+OWNED=" man/iommu-groups.1 man/vfio-bind.8 man/gpu-reset.8 man/vgarom-dump.1 man/vm-run.8 "
 
 man_page() { local p; for p in "man/$1.1" "man/$1.8"; do [ -e "$p" ] && echo "$p"; done; }
 check() { # check PAGE RESULT DESCRIPTION DIAG: ct_ok for our pages, TODO for the others
@@ -236,6 +236,16 @@ vgarom-dump|1|damaged|--info $ROMS/bad-checksum.rom
 vgarom-dump|1|does not exist|--sysroot $NV --info 09:00.0
 vgarom-dump|1|output could not be written|FULL --info $ROMS/good.rom
 vgarom-dump|4|no option ROM|--sysroot $NV --info 01:00.0
+vm-run|2|an unknown option|--bogus
+vm-run|2|a bad size|--sysroot $NV --dry-run --mem 2X
+vm-run|2|malformed BDF|--sysroot $NV --dry-run --gpu 01:00
+vm-run|2|without a|--sysroot $NV --dry-run --romfile x
+vm-run|1|does not exist|--sysroot $NV --qemu /bin/sh --dry-run --device 09:00.0
+vm-run|1|output could not be written|FULL --sysroot $NV --emit libvirt --gpu 01:00.0
+vm-run|3|not viable|--sysroot $NV --qemu /bin/sh --dry-run --managed --device 00:1f.6
+vm-run|3|not on|--sysroot $NV --qemu /bin/sh --dry-run --gpu 01:00.0
+vm-run|4|no IOMMU group|--sysroot $OFF --qemu /bin/sh --dry-run --device 00:02.0
+vm-run|4|no QEMU|--sysroot $NV --qemu /nonexistent --check
 TABLE
 
 # cmd|phrase the -J description holds (- for none)|arguments that print one JSON document with -J
@@ -264,6 +274,9 @@ vfio-bind|--unpersist|--sysroot $NV --dry-run --unpersist 01:00.0
 gpu-reset|-|--sysroot $NV --info 01:00.0
 gpu-reset|--dry-run|--sysroot $NV --dry-run 00:14.0
 vgarom-dump|--info|--info $ROMS/good.rom
+vm-run|--check|--sysroot $NV --qemu /bin/sh --check --device 00:1f.6
+vm-run|--dry-run|--sysroot $NV --qemu /bin/sh --dry-run
+vm-run|when a check fails|--sysroot $NV --qemu /bin/sh --dry-run --gpu 01:00.0
 TABLE
 # And what stays text with -J must say so: cmd|phrase|arguments.
 while IFS='|' read -r cmd phrase args; do
@@ -281,6 +294,7 @@ done <<'TABLE'
 iommu-groups|With --bdf|--sysroot $NV --bdf
 vgarom-dump|With --info|--fix $ROMS/trailing-garbage.rom -o $CT_TMP/fixed.rom --dry-run
 vgarom-dump|With --info|--sysroot $Q35 00:02.0 -o $CT_TMP/dump.rom --dry-run
+vm-run|With --emit|--sysroot $NV --emit libvirt --gpu 01:00.0
 TABLE
 
 ct_done

@@ -10,7 +10,6 @@
 #include "vfio.h"
 
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -282,31 +281,6 @@ static struct pt_bind *plan;
 static size_t nplan;
 static struct pt_txn txn;
 
-static void lock_host(void)
-{
-	long holder = 0, pid;
-	int rc = pt_lock_host(10, &holder);
-
-	if (rc == -EWOULDBLOCK)
-		pt_die(PT_EXIT_FAIL, "another run (pid %ld) is changing devices; try again when it is done", holder);
-	if (rc < 0)
-		pt_die(PT_EXIT_FAIL, "cannot lock /run/passthru-utils/lock: %s", strerror(-rc));
-	if (!pt_txn_pending(&pid))
-		return;
-	/* a dry run takes no lock: the journal may be a live run's */
-	if (pt_dry_run && pt_sysroot_live() && pid > 0 && kill((pid_t)pid, 0) == 0) {
-		if (opt_restore)
-			pt_die(PT_EXIT_FAIL, "a run (pid %ld) is changing devices now; nothing to restore while it "
-			       "runs", pid);
-		pt_warn("note: a run (pid %ld) is changing devices now; this dry run shows the host as it is", pid);
-		return;
-	}
-	/* a killed run's devices first: a new run must not build on half a change */
-	if (!opt_restore)
-		pt_die(PT_EXIT_REFUSED, "a run (pid %ld) was killed in the middle of a change and left its "
-		       "journal " PT_JOURNAL "; 'vfio-bind --restore' puts its devices back first", pid);
-}
-
 static void make_plan(int flags)
 {
 	char err[2048];
@@ -481,7 +455,7 @@ int main(int argc, const char **argv)
 
 	/* From here on the host changes: one run at a time. The scan may
 	 * predate the lock; the transaction re-reads each device. */
-	lock_host();
+	pt_txn_lock(opt_restore);
 	if (opt_restore)
 		return do_restore();
 	if (opt_apply) {

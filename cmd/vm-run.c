@@ -442,20 +442,6 @@ static int copy_vars(void)
 	return 0;
 }
 
-static void lock_host(void)
-{
-	long holder = 0, pid;
-	int rc = pt_lock_host(10, &holder);
-
-	if (rc == -EWOULDBLOCK)
-		pt_die(PT_EXIT_FAIL, "another run (pid %ld) is changing devices; try again when it is done", holder);
-	if (rc < 0)
-		pt_die(PT_EXIT_FAIL, "cannot lock /run/passthru-utils/lock: %s", strerror(-rc));
-	if (pt_txn_pending(&pid))
-		pt_die(PT_EXIT_REFUSED, "a run (pid %ld) was killed in the middle of a change and left its "
-		       "journal " PT_JOURNAL "; 'vfio-bind --restore' puts its devices back first", pid);
-}
-
 static volatile sig_atomic_t child_pid;
 
 static void forward(int sig)
@@ -514,7 +500,7 @@ here:
 			sigaddset(&set, SIGQUIT);
 			sigprocmask(SIG_BLOCK, &set, NULL);
 		}
-		lock_host();
+		pt_txn_lock(false);
 		pt_txn_init(&txn, bind ? "bind" : "unbind");
 		if (bind)
 			rc = pt_vfio_bind_txn(&txn, plan, nplan, false, err, sizeof(err)) < 0 ? PT_EXIT_FAIL : PT_EXIT_OK;

@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -715,6 +716,33 @@ int pt_txn_run(struct pt_txn *t, char *err, size_t errlen)
 			pt_warn("%s: cannot remove its record under " PT_RECORD_DIR, t->dev[i].bdf);
 	journal_remove();
 	return PT_EXIT_OK;
+}
+
+/* ---- one run at a time ---- */
+
+void pt_txn_lock(bool restoring)
+{
+	long holder = 0, pid;
+	int rc = pt_lock_host(10, &holder);
+
+	if (rc == -EWOULDBLOCK)
+		pt_die(PT_EXIT_FAIL, "another run (pid %ld) is changing devices; try again when it is done", holder);
+	if (rc < 0)
+		pt_die(PT_EXIT_FAIL, "cannot lock /run/passthru-utils/lock: %s", strerror(-rc));
+	if (!pt_txn_pending(&pid))
+		return;
+	/* a dry run takes no lock: the journal may be a live run's */
+	if (pt_dry_run && pt_sysroot_live() && pid > 0 && kill((pid_t)pid, 0) == 0) {
+		if (restoring)
+			pt_die(PT_EXIT_FAIL, "a run (pid %ld) is changing devices now; nothing to restore while it "
+			       "runs", pid);
+		pt_warn("note: a run (pid %ld) is changing devices now; this dry run shows the host as it is", pid);
+		return;
+	}
+	/* a killed run's devices first: a new run must not build on half a change */
+	if (!restoring)
+		pt_die(PT_EXIT_REFUSED, "a run (pid %ld) was killed in the middle of a change and left its "
+		       "journal " PT_JOURNAL "; 'vfio-bind --restore' puts its devices back first", pid);
 }
 
 /* ---- after a SIGKILL ---- */

@@ -89,6 +89,12 @@ int pt_txn_add_file(struct pt_txn *t, const char *path, const char *content);
  * are, and the command that finishes the job. */
 int pt_txn_run(struct pt_txn *t, char *err, size_t errlen);
 
+/* Take the host lock for a run that changes devices (one run at a time,
+ * waited for up to 10 s), or end the program with the reason: another run
+ * holds it, or a killed run left its journal (refused unless `restoring`;
+ * a dry run, which takes no lock, lets a live run's journal be). */
+void pt_txn_lock(bool restoring);
+
 /* Whether a journal is on disk (a run was killed); its pid in *pid. */
 bool pt_txn_pending(long *pid);
 /* After a SIGKILL: bring every device the journal names to where it was,

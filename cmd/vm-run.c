@@ -510,6 +510,12 @@ here:
 			rc = pt_txn_run(&txn, err, sizeof(err));
 		if (rc != PT_EXIT_OK)
 			pt_warn("%s", err);
+		/* lent to QEMU for as long as the supervisor (the parent) lives;
+		 * if it dies, vfio-bind --restore gives them back from the lease */
+		if (rc == PT_EXIT_OK && !pt_dry_run && bind)
+			pt_txn_lease(&txn, (long)getppid());
+		else if (rc == PT_EXIT_OK && !pt_dry_run)
+			pt_txn_lease_end((long)getppid());
 		for (size_t i = 0; rc == PT_EXIT_OK && !pt_dry_run && i < txn.n; i++)
 			pt_warn("%s %s -> %s", txn.dev[i].bdf, txn.dev[i].from.driver[0] ? txn.dev[i].from.driver : "(none)",
 				txn.dev[i].now.driver[0] ? txn.dev[i].now.driver : "(none)");
@@ -558,7 +564,8 @@ static int supervise(void)
 	}
 	if (nplan)
 		pt_warn("devices bound for QEMU; when it exits they go back. If this process (pid %ld) is killed, "
-			"'vfio-bind --unbind%s' gives them back", (long)getpid(), names);
+			"'vfio-bind --restore' gives them back once QEMU is gone (or 'vfio-bind --unbind%s')",
+			(long)getpid(), names);
 	fflush(stdout);
 	fflush(stderr);
 	memset(&sa, 0, sizeof(sa));

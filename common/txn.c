@@ -1,4 +1,5 @@
 #include "txn.h"
+#include "hostuse.h"
 #include "modules.h"
 #include "msg.h"
 #include "signals.h"
@@ -84,8 +85,10 @@ char *pt_txn_format(const struct pt_txn *t, bool committed)
 		       2 * (t->files[i].new ? strlen(t->files[i].new) : 0);
 	s = pt_xmalloc(cap);
 
-	o += (size_t)snprintf(s + o, cap - o, "passthru-utils journal 1\npid %ld\naction %s\n", (long)getpid(),
-			      t->action);
+	o += (size_t)snprintf(s + o, cap - o, "passthru-utils journal 1\npid %ld\naction %s\n",
+			      t->owner > 0 ? t->owner : (long)getpid(), t->action);
+	if (t->owner_start)
+		o += (size_t)snprintf(s + o, cap - o, "start %llu\n", t->owner_start);
 	for (size_t i = 0; i < t->n; i++) {
 		const struct pt_txn_dev *x = &t->dev[i];
 
@@ -137,6 +140,8 @@ static bool parse_line(char *buf, struct pt_txn *t, long *pid, bool *committed)
 		return true;
 	if (strcmp(a[0], "pid") == 0 && nw == 2) {
 		*pid = strtol(a[1], NULL, 10);
+	} else if (strcmp(a[0], "start") == 0 && nw == 2) {
+		t->owner_start = strtoull(a[1], NULL, 10);
 	} else if (strcmp(a[0], "action") == 0 && nw == 2 && pt_name_ok(a[1]) && strlen(a[1]) < sizeof(t->action)) {
 		snprintf(t->action, sizeof(t->action), "%.15s", a[1]);
 	} else if (strcmp(a[0], "device") == 0 && nw == 9) {
@@ -782,7 +787,7 @@ static void remove_tmp_files(void)
 	}
 }
 
-int pt_txn_restore(struct pt_txn *t, char *msg, size_t len)
+static int restore_journal(struct pt_txn *t, char *msg, size_t len)
 {
 	char *text = NULL, stuck_list[512] = "", gone[512] = "", gone_note[600] = "";
 	const char *dry = pt_dry_run ? "dry run: " : "";
@@ -867,4 +872,140 @@ int pt_txn_restore(struct pt_txn *t, char *msg, size_t len)
 		 "where it was before it%s", dry, t->action, pid, moved, moved == 1 ? "" : "s",
 		 pt_dry_run ? "would be put" : "put", pt_dry_run ? "would be" : "is", gone_note);
 	return PT_EXIT_OK;
+}
+
+/* ---- leases: devices lent to a VM for as long as its supervisor lives ---- */
+
+/* A process's start time (/proc/PID/stat field 22), 0 when it is gone:
+ * with the pid it names one process, never a later one with its pid. */
+static unsigned long long start_time(long pid)
+{
+	char buf[1024], *p;
+	unsigned long long v = 0;
+
+	if (pid <= 0 || pt_read_text(buf, sizeof(buf), "/proc/%ld/stat", pid) <= 0 || !(p = strrchr(buf, ')')))
+		return 0;
+	/* after "(comm)": state is field 3, starttime field 22 */
+	for (int f = 3; f < 22 && p; f++)
+		p = strchr(p + 1, ' ');
+	if (p)
+		v = strtoull(p + 1, NULL, 10);
+	return v;
+}
+
+int pt_txn_lease(struct pt_txn *t, long owner)
+{
+	char *text;
+	int rc;
+
+	if (pt_dry_run)
+		return 0;
+	t->owner = owner;
+	t->owner_start = start_time(owner);
+	text = pt_txn_format(t, false);
+	pt_debug("lease " PT_LEASE_DIR "/%ld", owner);
+	rc = pt_put_file_raw(text, strlen(text), PT_LEASE_DIR "/%ld", owner);
+	free(text);
+	return rc;
+}
+
+void pt_txn_lease_end(long owner)
+{
+	char path[PATH_MAX];
+
+	if (pt_dry_run || pt_path(path, sizeof(path), PT_LEASE_DIR "/%ld", owner) < 0)
+		return;
+	pt_debug("lease " PT_LEASE_DIR "/%ld ended", owner);
+	unlink(path);
+}
+
+/* Leases whose owner is gone: each device back where it was before the
+ * lease, unless a VM still holds it (then the lease stays). */
+static int restore_leases(char *msg, size_t len)
+{
+	char **names = NULL;
+	int n = pt_list_dir(&names, PT_LEASE_DIR), rc = PT_EXIT_OK;
+
+	for (int i = 0; i < n; i++) {
+		struct pt_txn t;
+		char *text = NULL, *e;
+		long pid, owner = strtol(names[i], &e, 10);
+		bool committed, held = false;
+		size_t moved = 0, l;
+
+		if (*e || owner <= 0 || pt_read_file(&text, 1 << 20, PT_LEASE_DIR "/%s", names[i]) < 0)
+			continue;
+		if (!pt_txn_parse(text, &t, &pid, &committed) || pid != owner) {
+			free(text);
+			pt_txn_free(&t);
+			l = strlen(msg);
+			snprintf(msg + l, len - l, "%s" PT_LEASE_DIR "/%s is not a lease of this version; left as it is",
+				 l ? "; " : "", names[i]);
+			rc = PT_EXIT_FAIL;
+			continue;
+		}
+		free(text);
+		if (t.owner_start && start_time(owner) == t.owner_start) {
+			pt_txn_free(&t);
+			continue; /* its supervisor lives and will give them back */
+		}
+		for (size_t k = 0; k < t.n && !held; k++) {
+			char group[48], users[512];
+			const char *nodes[1] = { group };
+
+			snprintf(group, sizeof(group), "/dev/vfio/%d", t.dev[k].group);
+			if (t.dev[k].group >= 0 && pt_proc_holders(nodes, 1, users, sizeof(users)) > 0) {
+				l = strlen(msg);
+				snprintf(msg + l, len - l, "%sthe devices vm-run (pid %ld, gone) bound are still held by a VM: "
+					 "%s; stop it, then run --restore again", l ? "; " : "", owner, users);
+				held = true;
+			}
+		}
+		if (held) {
+			rc = PT_EXIT_REFUSED;
+			pt_txn_free(&t);
+			continue;
+		}
+		for (size_t k = t.n; k-- > 0;) {
+			struct pt_txn_dev *x = &t.dev[k];
+			struct pt_dev_state cur;
+			char e2[512];
+
+			if (read_state(x->bdf, &cur) == 0 && at_state(&x->from, &cur))
+				continue;
+			if (move(x, &x->from, false, e2, sizeof(e2)) < 0) {
+				pt_warn("%s", e2);
+				held = true;
+				continue;
+			}
+			moved++;
+			if (x->record_new)
+				pt_remove_file(PT_RECORD_DIR "/%s", x->bdf);
+		}
+		l = strlen(msg);
+		if (held) {
+			snprintf(msg + l, len - l, "%snot every device vm-run (pid %ld, gone) bound is back; its lease "
+				 "stays for another --restore", l ? "; " : "", owner);
+			rc = PT_EXIT_FAIL;
+		} else {
+			pt_txn_lease_end(owner);
+			snprintf(msg + l, len - l, "%s%s%zu device%s that vm-run (pid %ld, gone) bound %s back", l ? "; " : "",
+				 pt_dry_run ? "dry run: " : "", moved, moved == 1 ? "" : "s", owner,
+				 pt_dry_run ? "would be put" : "put");
+		}
+		pt_txn_free(&t);
+	}
+	if (n > 0)
+		pt_free_names(names, n);
+	return rc;
+}
+
+int pt_txn_restore(struct pt_txn *t, char *msg, size_t len)
+{
+	int rc = restore_journal(t, msg, len), rl;
+
+	if (rc != PT_EXIT_OK)
+		return rc;
+	rl = restore_leases(msg, len);
+	return rl;
 }

@@ -26,6 +26,7 @@
 #define PT_RECORD_DIR "/run/passthru-utils/vfio-bind"
 #define PT_PERSIST_DIR "/etc/driverctl.d"
 #define PT_JOURNAL "/run/passthru-utils/journal"
+#define PT_LEASE_DIR "/run/passthru-utils/leases"
 
 /* Where a device is: its driver ("" none) and its driver_override ("" none). */
 struct pt_dev_state {
@@ -67,6 +68,8 @@ struct pt_txn {
 	struct pt_txn_file *files;
 	size_t nfiles;
 	size_t files_written; /* how many of files the run has tried to write */
+	long owner;                    /* a lease's supervisor, 0: this process */
+	unsigned long long owner_start; /* its start time, naming it uniquely */
 	int signal;       /* the signal that ended the run, or 0 */
 	bool rolled_back;
 };
@@ -98,11 +101,19 @@ void pt_txn_lock(bool restoring);
 /* Whether a journal is on disk (a run was killed); its pid in *pid. */
 bool pt_txn_pending(long *pid);
 /* After a SIGKILL: bring every device the journal names to where it was,
- * restore its files, remove the run's temporary files and the journal.
- * The caller holds the lock. Returns PT_EXIT_OK with a summary in msg, or
- * an exit code with what is still wrong. With no journal: PT_EXIT_OK and
- * msg "". */
+ * restore its files, remove the run's temporary files and the journal;
+ * then the devices of every lease whose owner is gone (refused, exit 3,
+ * while a VM still holds them). The caller holds the lock. Returns
+ * PT_EXIT_OK with a summary in msg, or an exit code with what is still
+ * wrong. With nothing to do: PT_EXIT_OK and msg "". */
 int pt_txn_restore(struct pt_txn *t, char *msg, size_t len);
+
+/* A lease: the devices a committed bind lent to a VM for as long as its
+ * supervisor (owner) lives, on disk (in the journal's text) until
+ * pt_txn_lease_end(). pt_txn_restore() gives back the devices of a lease
+ * whose owner is gone, once no VM holds their groups. */
+int pt_txn_lease(struct pt_txn *t, long owner);
+void pt_txn_lease_end(long owner);
 
 /* The record of a device ("" when it had no driver); false when none. */
 bool pt_record_get(const char *bdf, char *driver, size_t len);

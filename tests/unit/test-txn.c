@@ -68,6 +68,15 @@ int main(void)
 	ok(pt_txn_parse(text, &back, &pid, &committed) && !committed, "without the commit line: not committed");
 	pt_txn_free(&back);
 	free(text);
+
+	/* a lease: its owner's pid and start time come back as written */
+	t.owner = 4242;
+	t.owner_start = 123456789ULL;
+	text = pt_txn_format(&t, false);
+	ok(pt_txn_parse(text, &back, &pid, &committed) && pid == 4242 && back.owner_start == 123456789ULL,
+	   "a lease names its owner and the owner's start time");
+	pt_txn_free(&back);
+	free(text);
 	pt_txn_free(&t);
 
 	static const char *const bad[] = {

@@ -48,7 +48,7 @@ ids=$(jq -r 'select(.return | type == "array") | .return[] | .. | objects |
 is "$ids" "$(printf '%d %d' 0x8086 0x10d3)" "query-pci shows 8086:10d3 as qdev hostdev0"
 [ -n "$ids" ] || sed 's/^/#   qmp: /' qmp.out >&2
 ok "vm-run said it bound the device" grep -q "$bdf e1000e -> vfio-pci" vm-run.err
-ok "and which command gives it back if it is killed" grep -q "'vfio-bind --unbind $bdf' gives them back" vm-run.err
+ok "and which command gives it back if it is killed" grep -q "'vfio-bind --restore' gives them back once QEMU is gone (or 'vfio-bind --unbind $bdf')" vm-run.err
 ok "vm-run said QEMU exited" grep -q "QEMU exited with status 0; giving the devices back" vm-run.err
 ok "and that it gave the device back" grep -q "devices given back: $bdf" vm-run.err
 is "$(pci_driver "$bdf")" e1000e "after quit: $bdf is back on e1000e"
@@ -130,18 +130,25 @@ if command -v vfio-bind >/dev/null; then
 	ok "vm-run killed: QEMU runs on, holding /dev/vfio/$group" test -n "$qpid" -a -d "/proc/$qpid"
 	ok "QEMU holds /dev/vfio/$group" sh -c "ls -l /proc/$qpid/fd | grep -q /dev/vfio/$group\$"
 	is "$(cat "/run/passthru-utils/vfio-bind/$bdf" 2>/dev/null)" e1000e "the record says where $bdf was"
+	ok "a lease names vm-run's pid and $bdf" grep -q "^device $bdf .* vfio-pci vfio-pci create 1\$" "/run/passthru-utils/leases/$vr"
 	vfio-bind --unbind "$bdf" >unb.out 2>unb.err
 	rc=$?
 	is "$rc" 3 "vfio-bind --unbind refuses while QEMU holds $bdf"
 	[ "$rc" = 3 ] || sed 's/^/#   vfio-bind: /' unb.out unb.err >&2
+	vfio-bind --restore >res.out 2>res.err
+	rc=$?
+	is "$rc" 3 "vfio-bind --restore refuses too, while QEMU holds it"
+	ok "naming QEMU" grep -q "still held by a VM: qemu-system-x86 (pid $qpid) /dev/vfio/$group" res.err
 	kill -9 $qpid
 	n=0
 	while [ -n "$(pidof qemu-system-x86_64)" ] && [ $n -lt 100 ]; do
 		sleep 0.1
 		n=$((n + 1))
 	done
-	vfio-bind --unbind "$bdf" >unb.out 2>&1
-	is "$?" 0 "once QEMU is gone, vfio-bind --unbind (as vm-run said) gives it back"
+	vfio-bind --restore >res.out 2>&1
+	is "$?|$(cat res.out)" "0|1 device that vm-run (pid $vr, gone) bound put back" \
+		"once QEMU is gone, vfio-bind --restore (as vm-run said) gives it back from the lease"
+	ok "the lease is gone" test ! -e "/run/passthru-utils/leases/$vr"
 	is "$(pci_driver "$bdf")" e1000e "$bdf is back on e1000e"
 	is "$(cat "$d/driver_override")" "(null)" "driver_override is empty"
 fi

@@ -321,6 +321,10 @@ static int prepare_argv(int argc, const char **argv, const char ***out)
 	const char *profile = NULL;
 	int split = argc, n = 0;
 	char *text = NULL, err[512];
+	const char *base = strrchr(argv[0], '/');
+
+	/* before popt has run: the messages below name the command all the same */
+	pt_progname = base ? base + 1 : argv[0];
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--") == 0) {
@@ -341,9 +345,6 @@ static int prepare_argv(int argc, const char **argv, const char ***out)
 		size_t len;
 
 		if (!f) {
-			const char *s = strrchr(argv[0], '/');
-
-			pt_progname = s ? s + 1 : argv[0];
 			pt_die(PT_EXIT_USAGE, "--profile %s: %s", profile, strerror(errno));
 		}
 		text = pt_xmalloc(65537);
@@ -358,7 +359,7 @@ static int prepare_argv(int argc, const char **argv, const char ***out)
 			pt_die(PT_EXIT_USAGE, "--profile %s: %s", profile, why);
 		}
 		fclose(f);
-		if (pt_vm_profile_argv(text, &profile_argc, &profile_argv, err, sizeof(err)) < 0) {
+		if (pt_vm_profile_argv(text, options, &profile_argc, &profile_argv, err, sizeof(err)) < 0) {
 			free(text);
 			pt_die(PT_EXIT_USAGE, "--profile %s: %s", profile, err);
 		}

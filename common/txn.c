@@ -885,8 +885,9 @@ static unsigned long long start_time(long pid)
 
 	if (pid <= 0 || pt_read_text(buf, sizeof(buf), "/proc/%ld/stat", pid) <= 0 || !(p = strrchr(buf, ')')))
 		return 0;
-	/* after "(comm)": state is field 3, starttime field 22 */
-	for (int f = 3; f < 22 && p; f++)
+	/* after "(comm)": state is field 3, starttime field 22; p ends on the
+	 * blank before field f */
+	for (int f = 3; f <= 22 && p; f++)
 		p = strchr(p + 1, ' ');
 	if (p)
 		v = strtoull(p + 1, NULL, 10);

@@ -328,7 +328,27 @@ bool pt_vm_name_ok(const char *s)
 	return true;
 }
 
-int pt_vm_profile_argv(const char *text, int *argc, char ***argv, char *err, size_t errlen)
+/* The option of table (its included tables too) named by word ("--name",
+ * "-J"), or NULL. */
+static const struct poptOption *find_option(const struct poptOption *t, const char *word)
+{
+	for (; t && (t->longName || t->shortName || t->argInfo || t->arg); t++) {
+		if ((t->argInfo & POPT_ARG_MASK) == POPT_ARG_INCLUDE_TABLE) {
+			const struct poptOption *o = find_option(t->arg, word);
+
+			if (o)
+				return o;
+			continue;
+		}
+		if ((word[1] == '-' && t->longName && strcmp(word + 2, t->longName) == 0) ||
+		    (word[1] != '-' && word[1] && !word[2] && t->shortName == word[1]))
+			return t;
+	}
+	return NULL;
+}
+
+int pt_vm_profile_argv(const char *text, const struct poptOption *table, int *argc, char ***argv, char *err,
+		       size_t errlen)
 {
 	const char *p = text;
 	unsigned line = 0;
@@ -397,11 +417,45 @@ int pt_vm_profile_argv(const char *text, int *argc, char ***argv, char *err, siz
 			free(words);
 			return -1;
 		}
+		/* a word starting with '#' after the option: a comment to the line's end */
+		for (int i = 1; i < n; i++)
+			if (words[i][0] == '#') {
+				n = i;
+				break;
+			}
 		for (int i = 0; i < n; i++) {
 			if (strcmp(words[i], "--") == 0 || strcmp(words[i], "--profile") == 0 ||
 			    strncmp(words[i], "--profile=", 10) == 0) {
 				snprintf(err, errlen, "line %u: %s is not allowed in a profile", line,
 					 strcmp(words[i], "--") == 0 ? "--" : "--profile");
+				free(words);
+				return -1;
+			}
+		}
+		if (table) {
+			char name[64];
+			const struct poptOption *o;
+			bool takes;
+
+			snprintf(name, sizeof(name), "%.*s", (int)strcspn(words[0], "="), words[0]);
+			o = find_option(table, name);
+			takes = o && (o->argInfo & POPT_ARG_MASK) != POPT_ARG_NONE &&
+				(o->argInfo & POPT_ARG_MASK) != POPT_ARG_VAL;
+			if (!o) {
+				snprintf(err, errlen, "line %u: %.40s: unknown option", line, name);
+			} else if (strchr(words[0], '=') ? (!takes || n != 1 || !strchr(words[0], '=')[1]) : 0) {
+				snprintf(err, errlen, "line %u: %.40s %s", line, name,
+					 takes ? "needs a value" : "takes no value");
+			} else if (!strchr(words[0], '=') && takes && (n < 2 || !words[1][0])) {
+				snprintf(err, errlen, "line %u: %.40s needs a value", line, name);
+			} else if (n > (strchr(words[0], '=') || !takes ? 1 : 2)) {
+				snprintf(err, errlen, "line %u: '%.40s' after %.40s: one option (and its value) a line",
+					 line, words[takes && !strchr(words[0], '=') ? 2 : 1], name);
+			} else {
+				o = NULL;
+				name[0] = '\0';
+			}
+			if (name[0]) {
 				free(words);
 				return -1;
 			}

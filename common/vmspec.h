@@ -89,9 +89,15 @@ bool pt_vm_name_ok(const char *s);
 /* A profile file's text into an argv: every line that is not blank and
  * not a comment (first non-blank '#') is split as popt splits a command
  * line (poptParseArgvString: quotes and backslashes), and must start with
- * an option ("-"); "--" and --profile are refused. Returns 0 with the
- * words appended to *argv (malloc'd strings; *argc counts them), or -1
- * with "line N: why" in err. Pure. */
-int pt_vm_profile_argv(const char *text, int *argc, char ***argv, char *err, size_t errlen);
+ * an option ("-"); "--" and --profile are refused. A word starting with '#'
+ * after the option starts a comment. Each line is one option of `table`
+ * and, when it takes one, its value, nothing more: a missing value or an
+ * extra word is an error, so a line never takes a word of the next one or
+ * of the command line. Returns 0 with the words appended to *argv
+ * (malloc'd strings; *argc counts them), or -1 with "line N: why" in err.
+ * Pure. */
+struct poptOption;
+int pt_vm_profile_argv(const char *text, const struct poptOption *table, int *argc, char ***argv, char *err,
+		       size_t errlen);
 
 #endif

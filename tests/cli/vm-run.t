@@ -297,6 +297,14 @@ echo "disk.qcow2" >>"$T/win.profile"
 expect "a profile line that is not an option" 2 "--profile $T/win.profile: line 8: 'disk.qcow2' is not an option" \
 	--dry-run --profile "$T/win.profile"
 expect "a missing profile" 2 "--profile $T/none: No such file or directory" --dry-run --profile "$T/none"
+# a line's value never comes from the next line or the command line
+printf -- '--cpus 2\n--name\n' >"$T/short.profile"
+expect "a profile option without its value" 2 "--profile $T/short.profile: line 2: --name needs a value" \
+	--profile "$T/short.profile" --dry-run
+printf -- '--uefi disk.img\n' >"$T/extra.profile"
+expect "a profile line with a word too many" 2 \
+	"--profile $T/extra.profile: line 1: 'disk.img' after --uefi: one option (and its value) a line" \
+	--dry-run --profile "$T/extra.profile"
 
 # ---- usage ----
 expect "a bad --mem" 2 "--mem 2X: not a size" --dry-run --mem 2X

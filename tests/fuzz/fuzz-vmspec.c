@@ -42,7 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		memcpy(text, data + 1, size - 1);
 		text[size - 1] = '\0';
-		if (pt_vm_profile_argv(text, &argc, &argv, err, sizeof(err)) == 0) {
+		if (pt_vm_profile_argv(text, NULL, &argc, &argv, err, sizeof(err)) == 0) {
 			if (argc && argv[0][0] != '-')
 				abort();
 		} else if (strncmp(err, "line ", 5) != 0) {

@@ -8,6 +8,8 @@
 #include "msg.h"
 #include "preflight.h"
 #include "tap.h"
+
+#include <popt.h>
 #include "vmspec.h"
 
 #include <stdio.h>
@@ -233,7 +235,7 @@ static void test_profile(void)
 
 	rc = pt_vm_profile_argv("# a gaming VM\n\n  --gpu 01:00.0\n--romfile \"/roms/my gpu.rom\"\r\n"
 				"\t# indented comment\n--mem=16G --cpus 8\n--name 'win 11'\n--device\\ x\n",
-				&argc, &argv, err, sizeof(err));
+				NULL, &argc, &argv, err, sizeof(err));
 	ok(rc == 0, "a profile parses (%s)", rc ? err : "");
 	ok(argc == 10, "into 10 words (%d)", argc);
 	if (argc == 10) {
@@ -248,7 +250,7 @@ static void test_profile(void)
 	free(argv);
 	argc = 0;
 	argv = NULL;
-	rc = pt_vm_profile_argv("--mem 4G\n--device 01:00.0\n--device 02:00.0\n", &argc, &argv, err, sizeof(err));
+	rc = pt_vm_profile_argv("--mem 4G\n--device 01:00.0\n--device 02:00.0\n", NULL, &argc, &argv, err, sizeof(err));
 	ok(rc == 0 && argc == 6, "repeatable options, one a line");
 	for (int i = 0; i < argc; i++)
 		free(argv[i]);
@@ -264,7 +266,7 @@ static void test_profile(void)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		argc = 0;
 		argv = NULL;
-		rc = pt_vm_profile_argv(bad[i].text, &argc, &argv, err, sizeof(err));
+		rc = pt_vm_profile_argv(bad[i].text, NULL, &argc, &argv, err, sizeof(err));
 		ok(rc < 0 && strncmp(err, bad[i].err, strlen(bad[i].err)) == 0, "bad profile %zu: %s", i, err);
 		for (int k = 0; k < argc; k++)
 			free(argv[k]);
@@ -400,5 +402,47 @@ int main(void)
 	test_firmware();
 	test_host_text();
 	test_libvirt();
+		{ /* with the command's option table: one option and its value a line */
+		int argc, rc;
+		char **argv, err[256];
+		static char *sv;
+		static int iv;
+		static struct poptOption tab[] = {
+			{ "name", '\0', POPT_ARG_STRING, &sv, 0, NULL, NULL },
+			{ "cdrom", '\0', POPT_ARG_STRING, &sv, 0, NULL, NULL },
+			{ "uefi", '\0', POPT_ARG_NONE, &iv, 0, NULL, NULL },
+			{ "json", 'J', POPT_ARG_NONE, &iv, 0, NULL, NULL },
+			POPT_TABLEEND
+		};
+		static const struct { const char *text, *want; } t[] = {
+			{ "--name\n", "line 1: --name needs a value" },
+			{ "--name vm\n--cdrom \"\"\n", "line 2: --cdrom needs a value" },
+			{ "--name=\n", "line 1: --name needs a value" },
+			{ "--uefi=1\n", "line 1: --uefi takes no value" },
+			{ "--uefi x.img\n", "line 1: 'x.img' after --uefi: one option (and its value) a line" },
+			{ "--name vm disk.img\n", "line 1: 'disk.img' after --name: one option (and its value) a line" },
+			{ "--bogus 1\n", "line 1: --bogus: unknown option" },
+		};
+		for (size_t k = 0; k < sizeof(t) / sizeof(t[0]); k++) {
+			argc = 0;
+			argv = NULL;
+			rc = pt_vm_profile_argv(t[k].text, tab, &argc, &argv, err, sizeof(err));
+			ok(rc < 0 && strcmp(err, t[k].want) == 0, "profile line refused: %s", t[k].want);
+			if (rc == 0 || strcmp(err, t[k].want) != 0)
+				printf("# got: %s\n", rc < 0 ? err : "accepted");
+			for (int i = 0; i < argc; i++)
+				free(argv[i]);
+			free(argv);
+		}
+		argc = 0;
+		argv = NULL;
+		rc = pt_vm_profile_argv("--uefi # firmware too\n--name=vm\n-J\n--cdrom '/iso/a b.iso'\n", tab, &argc, &argv,
+					err, sizeof(err));
+		ok(rc == 0 && argc == 5 && strcmp(argv[0], "--uefi") == 0 && strcmp(argv[1], "--name=vm") == 0 &&
+		   strcmp(argv[4], "/iso/a b.iso") == 0, "a comment after an option, --opt=value, a short option");
+		for (int i = 0; i < argc; i++)
+			free(argv[i]);
+		free(argv);
+	}
 	return tap_done();
 }

@@ -125,6 +125,10 @@ if command -v vfio-bind >/dev/null; then
 		sleep 0.2
 		n=$((n + 1))
 	done
+	ok "the lease names vm-run's start time" grep -q "^start [0-9][0-9]*\$" "/run/passthru-utils/leases/$vr"
+	vfio-bind --restore >res.out 2>&1
+	is "$?|$(cat res.out)" "0|no interrupted run: nothing to restore" \
+		"while vm-run lives, vfio-bind --restore leaves its lease alone"
 	kill -9 $vr
 	wait $vr 2>/dev/null
 	ok "vm-run killed: QEMU runs on, holding /dev/vfio/$group" test -n "$qpid" -a -d "/proc/$qpid"

@@ -726,7 +726,16 @@ int main(int argc, const char **argv)
 	}
 	if (opt_emit) {
 		/* libvirt wants absolute paths: its daemon has another cwd */
-		const char **disks = pt_xcalloc(vm.ndisks + 1, sizeof(*disks));
+		const char **disks;
+
+		/* a domain without its firmware would be invalid XML: say why instead */
+		for (size_t i = 0; i < fx.n; i++)
+			if (fx.v[i].status == PT_ST_FAIL && strcmp(fx.v[i].check, "firmware") == 0) {
+				pt_warn("%s", fx.v[i].message);
+				pt_error_reported = true;
+				return PT_EXIT_UNSUPPORTED;
+			}
+		disks = pt_xcalloc(vm.ndisks + 1, sizeof(*disks));
 
 		for (size_t i = 0; i < vm.ndisks; i++)
 			disks[i] = absolute(vm.disks[i]);

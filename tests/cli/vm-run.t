@@ -319,6 +319,10 @@ expect "a malformed --gpu" 2 "--gpu 01:00: " --dry-run --gpu 01:00
 expect "a --gpu that does not exist" 1 "--gpu 09:00.0: no such device" --dry-run --gpu 09:00.0
 expect "a --device that does not exist" 1 "--device: 0000:09:00.0: no such PCI device" --dry-run --device 09:00.0
 expect "--emit something else" 2 "--emit xml: the one format is libvirt" --emit xml
+rm -rf "$T/nofw"; cp -a "$FIX/desktop-nvidia" "$T/nofw"
+out=$("$VR" --sysroot "$T/nofw" --emit libvirt --uefi --name u 2>"$T/err"); rc=$?
+[ "$rc" -eq 4 ] && [ -z "$out" ] && grep -q "^vm-run: no firmware descriptor in" "$T/err"
+ok $? "--emit libvirt --uefi without firmware: exit 4, no domain printed"
 expect "a disk that cannot be read" 1 "disk $T/none.qcow2: No such file or directory" "$T/none.qcow2"
 fresh
 on_vfio 0000:01:00.0 0000:01:00.1

@@ -303,6 +303,10 @@ static void build_devices(void)
 					   d == g ? x->romfile : NULL, d == g && x->primary);
 				nfn++;
 			}
+			/* a lone function sits at function 0 of its guest slot: a guest
+			 * does not look past a slot whose function 0 is missing */
+			if (nfn == 1)
+				vm.devs[first].fn = 0;
 			/* a multifunction device announces itself on function 0 */
 			for (size_t i = first; nfn > 1 && i < vm.ndevs; i++)
 				if (vm.devs[i].fn == 0)

@@ -319,6 +319,13 @@ expect "a malformed --gpu" 2 "--gpu 01:00: " --dry-run --gpu 01:00
 expect "a --gpu that does not exist" 1 "--gpu 09:00.0: no such device" --dry-run --gpu 09:00.0
 expect "a --device that does not exist" 1 "--device: 0000:09:00.0: no such PCI device" --dry-run --device 09:00.0
 expect "--emit something else" 2 "--emit xml: the one format is libvirt" --emit xml
+# a lone function other than 0 goes to function 0 of its guest slot
+fresh chipset-mixed
+rm -f "$S/sys/bus/pci/devices/0000:06:00.0" "$S/sys/kernel/iommu_groups/6/devices/0000:06:00.0"
+out=$("$VR" --sysroot "$S" --dry-run --gpu 06:00.1 2>/dev/null)
+[[ $out == *"-device vfio-pci,host=0000:06:00.1,id=hostdev0,bus=rp0,addr=00.0" ]]
+ok $? "--gpu on a lone function 1: at function 0 of the guest slot"
+fresh
 rm -rf "$T/nofw"; cp -a "$FIX/desktop-nvidia" "$T/nofw"
 out=$("$VR" --sysroot "$T/nofw" --emit libvirt --uefi --name u 2>"$T/err"); rc=$?
 [ "$rc" -eq 4 ] && [ -z "$out" ] && grep -q "^vm-run: no firmware descriptor in" "$T/err"

@@ -417,7 +417,7 @@ static int bind_vfs(const struct pt_dev *pf_before)
 
 /* The PF after a failed or interrupted change: autoprobe as it was, and
  * the VFs as they are, in words. */
-static void undo_autoprobe(const struct pt_dev *pf, int was, bool changed, char *state, size_t len)
+static void undo_autoprobe(const struct pt_dev *pf, int had, int was, bool changed, char *state, size_t len)
 {
 	struct pt_sriov s;
 	struct pt_sriov_step back = { "sriov_drivers_autoprobe", was };
@@ -429,7 +429,7 @@ static void undo_autoprobe(const struct pt_dev *pf, int was, bool changed, char 
 		snprintf(state, len, "%s is gone", pf->name);
 		return;
 	}
-	snprintf(state, len, "%s has %d VFs%s", pf->name, s.num < 0 ? 0 : s.num,
+	snprintf(state, len, "%s has %d VFs (it had %d)%s", pf->name, s.num < 0 ? 0 : s.num, had,
 		 !changed || was < 0 ? ""
 		 : rc == 0 ? (was ? "; sriov_drivers_autoprobe back to 1" : "; sriov_drivers_autoprobe back to 0")
 			   : "; sriov_drivers_autoprobe could not be restored");
@@ -472,8 +472,8 @@ static int do_vfs(const struct pt_dev *pf)
 		char state[256];
 
 		if (sig) {
-			undo_autoprobe(pf, s.autoprobe, autoprobe_changed, state, sizeof(state));
-			die(PT_EXIT_FAIL, "interrupted by %s: %s (it had %d)", pt_signal_name(sig), state, s.num);
+			undo_autoprobe(pf, s.num, s.autoprobe, autoprobe_changed, state, sizeof(state));
+			die(PT_EXIT_FAIL, "interrupted by %s: %s", pt_signal_name(sig), state);
 		}
 		rc = pt_sriov_write(pf->name, &steps[k]);
 		if (rc == 0) {
@@ -481,7 +481,7 @@ static int do_vfs(const struct pt_dev *pf)
 				autoprobe_changed = steps[k].value != s.autoprobe;
 			continue;
 		}
-		undo_autoprobe(pf, s.autoprobe, autoprobe_changed, state, sizeof(state));
+		undo_autoprobe(pf, s.num, s.autoprobe, autoprobe_changed, state, sizeof(state));
 		if (!pt_exists("/sys/bus/pci/devices/%s", pf->name))
 			die(PT_EXIT_FAIL, "%s vanished while its VFs were changed", pf->name);
 		/* drivers/pci/iov.c sriov_numvfs_store: no driver, or one without sriov_configure */

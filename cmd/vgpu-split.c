@@ -373,8 +373,11 @@ static int bind_vfs(const struct pt_dev *pf_before)
 		struct pt_dev *d;
 
 		if (pt_bdf_parse(names[i], &b) || !(d = pt_host_find(&host, &b))) {
+			char gone[PT_BDF_LEN];
+
+			snprintf(gone, sizeof(gone), "%s", names[i]);
 			free(names);
-			die(PT_EXIT_FAIL, "VF %s is not on the bus; nothing was bound", names[i]);
+			die(PT_EXIT_FAIL, "VF %s is not on the bus; nothing was bound", gone);
 		}
 		devs[ndevs++] = d;
 	}
@@ -485,6 +488,9 @@ static int do_vfs(const struct pt_dev *pf)
 		if (!pt_exists("/sys/bus/pci/devices/%s", pf->name))
 			die(PT_EXIT_FAIL, "%s vanished while its VFs were changed", pf->name);
 		/* drivers/pci/iov.c sriov_numvfs_store: no driver, or one without sriov_configure */
+		if (rc == -ENOENT && strcmp(steps[k].attr, "sriov_numvfs") == 0 && !pf->driver)
+			die(PT_EXIT_UNSUPPORTED, "%s: no driver is bound to the PF, and the kernel enables VFs through "
+			    "it (it answered ENOENT); %s", pf->name, state);
 		if (rc == -ENOENT && strcmp(steps[k].attr, "sriov_numvfs") == 0)
 			die(PT_EXIT_UNSUPPORTED, "%s: the PF's driver (%s) cannot enable VFs (the kernel answered "
 			    "ENOENT); %s", pf->name, dash(pf->driver), state);

@@ -22,6 +22,7 @@ cleanup() {
 		b=$(basename "$(readlink "$v")")
 		echo >"/sys/bus/pci/devices/$b/driver_override"
 	done
+	[ -e "$d/driver" ] || { echo "$nvme" >/sys/bus/pci/drivers/nvme/bind; wait_nvme; }
 	echo 0 >"$d/sriov_numvfs"
 	echo "$autoprobe" >"$d/sriov_drivers_autoprobe"
 	for f in 1 2 3 4; do
@@ -29,6 +30,10 @@ cleanup() {
 	done
 }
 trap 'cleanup 2>/dev/null' EXIT
+wait_nvme() {
+	i=0
+	while [ ! -e "$d/nvme" ] && [ $i -lt 50 ]; do sleep 0.2; i=$((i + 1)); done
+}
 vf() { basename "$(readlink "$d/virtfn$1")"; }
 grp() { basename "$(readlink "/sys/bus/pci/devices/$1/iommu_group")"; }
 
@@ -112,6 +117,17 @@ is "$rc:$out" "2:vgpu-split: $nvme: --vfs 5: the device has at most 4 VFs (sriov
 nic=$(pci_find 8086:10d3 | head -n 1)
 out=$(vgpu-split --vfs 1 "$nic" 2>&1); rc=$?
 is "$rc:$out" "4:vgpu-split: $nic is not an SR-IOV physical function (no SR-IOV capability)" "the e1000e: exit 4"
+
+# --- no PF driver: the kernel answers ENOENT ---
+echo "$nvme" >/sys/bus/pci/drivers/nvme/unbind
+ap=$(cat "$d/sriov_drivers_autoprobe")
+out=$(vgpu-split --vfs 1 "$nvme" 2>&1); rc=$?
+is "$rc:$out" "4:vgpu-split: $nvme: no driver is bound to the PF, and the kernel enables VFs through it (it answered ENOENT); $nvme has 0 VFs (it had 0); sriov_drivers_autoprobe back to $ap" \
+	"the PF without its driver: exit 4, autoprobe put back"
+is "$(cat "$d/sriov_drivers_autoprobe")" "$ap" "sriov_drivers_autoprobe is as it was"
+echo "$nvme" >/sys/bus/pci/drivers/nvme/bind
+wait_nvme
+is "$(pci_driver "$nvme")" nvme "the NVMe is back on nvme"
 
 cleanup 2>/dev/null
 trap - EXIT

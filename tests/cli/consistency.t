@@ -246,6 +246,15 @@ vm-run|3|not viable|--sysroot $NV --qemu /bin/sh --dry-run --managed --device 00
 vm-run|3|not on|--sysroot $NV --qemu /bin/sh --dry-run --gpu 01:00.0
 vm-run|4|no IOMMU group|--sysroot $OFF --qemu /bin/sh --dry-run --device 00:02.0
 vm-run|4|no QEMU|--sysroot $NV --qemu /nonexistent --check
+vgpu-split|2|an unknown option|--bogus
+vgpu-split|2|malformed BDF|--sysroot tests/fixtures/sriov-server --dry-run --vfs 2 18:00
+vgpu-split|2|at most|--sysroot tests/fixtures/sriov-server --dry-run --vfs 65 18:00.1
+vgpu-split|2|not exactly one of|--sysroot tests/fixtures/sriov-server 18:00.1
+vgpu-split|2|does not exist|--sysroot /nonexistent --list
+vgpu-split|1|does not exist|--sysroot tests/fixtures/sriov-server --dry-run --vfs 2 99:00.0
+vgpu-split|1|output could not be written|FULL --sysroot tests/fixtures/sriov-server --list
+vgpu-split|4|not an SR-IOV physical function|--sysroot tests/fixtures/sriov-server --dry-run --vfs 2 02:00.0
+vgpu-split|4|--check|--sysroot tests/fixtures/sriov-server --check 02:00.0
 TABLE
 
 # cmd|phrase the -J description holds (- for none)|arguments that print one JSON document with -J
@@ -277,6 +286,9 @@ vgarom-dump|--info|--info $ROMS/good.rom
 vm-run|--check|--sysroot $NV --qemu /bin/sh --check --device 00:1f.6
 vm-run|--dry-run|--sysroot $NV --qemu /bin/sh --dry-run
 vm-run|when a check fails|--sysroot $NV --qemu /bin/sh --dry-run --gpu 01:00.0
+vgpu-split|listing|--sysroot tests/fixtures/sriov-server --list
+vgpu-split|--check|--sysroot tests/fixtures/sriov-server --check 18:00.0
+vgpu-split|--vfs|--sysroot tests/fixtures/sriov-server --dry-run --vfs 2 18:00.1
 TABLE
 # And what stays text with -J must say so: cmd|phrase|arguments.
 while IFS='|' read -r cmd phrase args; do

@@ -155,7 +155,7 @@ done
 export PASSTHRU_PCI_IDS=tests/fixtures/pci.ids
 NV=tests/fixtures/desktop-nvidia MIXED=tests/fixtures/chipset-mixed Q35=tests/fixtures/qemu-q35
 OFF=tests/fixtures/iommu-off-intel ROMS=tests/unit/roms
-OWNED=" man/iommu-groups.1 man/vfio-bind.8 man/gpu-reset.8 man/vgarom-dump.1 man/vm-run.8 "
+OWNED=" man/iommu-groups.1 man/vfio-bind.8 man/gpu-reset.8 man/vgarom-dump.1 man/vm-run.8 man/vgpu-split.8 "
 
 man_page() { local p; for p in "man/$1.1" "man/$1.8"; do [ -e "$p" ] && echo "$p"; done; }
 check() { # check PAGE RESULT DESCRIPTION DIAG: ct_ok for our pages, TODO for the others

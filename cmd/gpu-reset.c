@@ -57,8 +57,11 @@ static void doc_begin(void)
 
 static void doc_end(int code, const char *msg, int sig)
 {
-	if (!pt_opts.json)
+	static bool done;
+
+	if (!pt_opts.json || done)
 		return;
+	done = true;
 	doc_begin();
 	pt_json_array_close(&doc);
 	if (code == PT_EXIT_OK) {
@@ -75,17 +78,10 @@ static void doc_end(int code, const char *msg, int sig)
 	fflush(stdout);
 }
 
-/* pt_die, with the JSON document closed first. */
-static void __attribute__((format(printf, 2, 3), noreturn)) die(int code, const char *fmt, ...)
+/* pt_die's hook: the JSON document closed with the error first. */
+static void on_die(int code, const char *msg)
 {
-	char msg[2048];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	doc_end(code, msg, pt_signal_caught());
-	pt_die(code, "%s", msg);
 }
 
 static const char *yesno(bool b) { return b ? "yes" : "no"; }
@@ -234,37 +230,37 @@ static void check_reset(const struct pt_dev *d, const struct pt_reset_info *ri)
 	size_t ns;
 
 	if (ri->gone && !opt_slot)
-		die(PT_EXIT_FAIL, "%s: config space reads all ones; the device is gone (a --slot bus "
+		pt_die(PT_EXIT_FAIL, "%s: config space reads all ones; the device is gone (a --slot bus "
 		       "reset may bring it back)", d->name);
 	if (opt_method && !ri->has_reset_method)
-		die(PT_EXIT_UNSUPPORTED, "%s: this kernel cannot choose a reset method (reset_method "
+		pt_die(PT_EXIT_UNSUPPORTED, "%s: this kernel cannot choose a reset method (reset_method "
 		       "came with Linux 5.15); try without --method", d->name);
 	if (opt_method && !pt_reset_offers(ri, opt_method))
-		die(PT_EXIT_UNSUPPORTED, "%s does not offer %s reset (the kernel offers: %s)", d->name,
+		pt_die(PT_EXIT_UNSUPPORTED, "%s does not offer %s reset (the kernel offers: %s)", d->name,
 		       opt_method, ri->methods[0] ? ri->methods : "none");
 	if (!opt_slot && !opt_method && ri->has_reset_method && !ri->methods[0])
-		die(PT_EXIT_UNSUPPORTED, "%s has no reset method%s", d->name,
+		pt_die(PT_EXIT_UNSUPPORTED, "%s has no reset method%s", d->name,
 		       ri->bridge ? "; --slot resets it with its slot below its port" : "");
 	if (!opt_slot && !ri->has_reset_method && !ri->has_reset)
-		die(PT_EXIT_UNSUPPORTED, "%s cannot be reset by the kernel (no reset attribute)", d->name);
+		pt_die(PT_EXIT_UNSUPPORTED, "%s cannot be reset by the kernel (no reset attribute)", d->name);
 	if (opt_slot && !ri->bridge)
-		die(PT_EXIT_UNSUPPORTED, "%s is on a root bus: there is no bridge to reset it with --slot", d->name);
+		pt_die(PT_EXIT_UNSUPPORTED, "%s is on a root bus: there is no bridge to reset it with --slot", d->name);
 	if (opt_raw && ri->hotplug_port && !opt_force)
-		die(PT_EXIT_REFUSED, "%s is a hot-plug capable port: pciehp would take a secondary bus reset "
+		pt_die(PT_EXIT_REFUSED, "%s is a hot-plug capable port: pciehp would take a secondary bus reset "
 		    "by hand for a surprise removal; --slot resets it the kernel's way, --force by hand anyway",
 		    ri->bridge->name);
 	if (opt_slot && !ri->below_same_slot && !opt_force)
-		die(PT_EXIT_REFUSED, "a bus reset below %s also resets devices outside this slot; --force "
+		pt_die(PT_EXIT_REFUSED, "a bus reset below %s also resets devices outside this slot; --force "
 		       "resets them too", ri->bridge->name);
 	if (opt_slot && d->driver && strcmp(d->driver, "vfio-pci") != 0 && strcmp(d->driver, "pci-stub") != 0 &&
 	    !opt_force)
-		die(PT_EXIT_REFUSED, "%s is on %s, which would not know its device was reset under it; "
+		pt_die(PT_EXIT_REFUSED, "%s is on %s, which would not know its device was reset under it; "
 		       "vfio-bind it first, or --force", d->name, d->driver);
 	if (hit_others(ri, opt_slot, opt_method, why, sizeof(why)) && !opt_force)
-		die(PT_EXIT_REFUSED, "this reset would also hit %s, still on host drivers; --force resets "
+		pt_die(PT_EXIT_REFUSED, "this reset would also hit %s, still on host drivers; --force resets "
 		       "them anyway", why);
 	if (opt_slot && !opt_raw && ri->bus_way == PT_BUS_NONE)
-		die(PT_EXIT_UNSUPPORTED, "%s: the kernel has no way to reset the bus below %s (\"bus\" in "
+		pt_die(PT_EXIT_UNSUPPORTED, "%s: the kernel has no way to reset the bus below %s (\"bus\" in "
 		    "reset_method only for a function alone on its bus, reset_subordinate from Linux 6.12, "
 		    "a VFIO hot reset with every function below on vfio-pci); --raw-sbr resets it by hand, "
 		    "as a last resort", d->name, ri->bridge->name);
@@ -274,12 +270,12 @@ static void check_reset(const struct pt_dev *d, const struct pt_reset_info *ri)
 
 		if (pt_dev_host_use(&host, x, PT_OP_RESET, why, sizeof(why)) != PT_USE_NONE) {
 			if (!opt_force)
-				die(PT_EXIT_REFUSED, "%s%s; --force resets it anyway", x == d ? "" : "the reset "
+				pt_die(PT_EXIT_REFUSED, "%s%s; --force resets it anyway", x == d ? "" : "the reset "
 				       "takes this along: ", why);
 			pt_warn("warning: %s (--force given)", why);
 		}
 		if (pt_dev_vm_users(x, why, sizeof(why)) > 0 && !opt_force)
-			die(PT_EXIT_REFUSED, "%s is held by a running VM: %s; --force resets it anyway", x->name, why);
+			pt_die(PT_EXIT_REFUSED, "%s is held by a running VM: %s; --force resets it anyway", x->name, why);
 	}
 }
 
@@ -400,27 +396,28 @@ int main(int argc, const char **argv)
 				"(--info), or reset it through the kernel and check that it came back.\n"
 				"DEVICE is a PCI address or a vendor:device ID.",
 				NULL);
+	pt_on_die(on_die);
 	if (!args[0])
-		die(PT_EXIT_USAGE, "no DEVICE given; try '%s --help'", pt_progname);
+		pt_die(PT_EXIT_USAGE, "no DEVICE given; try '%s --help'", pt_progname);
 	if (opt_method) {
 		/* one word the kernel knows (the list lives with pt_reset_methods_valid) */
 		if (!*opt_method || strchr(opt_method, ' ') || !pt_reset_methods_valid(opt_method))
-			die(PT_EXIT_USAGE, "--method %s: not a reset method (flr, af_flr, pm, bus, acpi, "
+			pt_die(PT_EXIT_USAGE, "--method %s: not a reset method (flr, af_flr, pm, bus, acpi, "
 			    "device_specific, cxl_bus)", opt_method);
 	}
 	if (opt_info && (opt_method || opt_slot || opt_raw))
-		die(PT_EXIT_USAGE, "--info changes nothing; it takes no --method, --slot or --raw-sbr");
+		pt_die(PT_EXIT_USAGE, "--info changes nothing; it takes no --method, --slot or --raw-sbr");
 	if ((opt_slot || opt_raw) && opt_method)
-		die(PT_EXIT_USAGE, "--%s is a bus reset of its own; it takes no --method", opt_raw ? "raw-sbr" : "slot");
+		pt_die(PT_EXIT_USAGE, "--%s is a bus reset of its own; it takes no --method", opt_raw ? "raw-sbr" : "slot");
 	if (opt_raw && opt_slot)
-		die(PT_EXIT_USAGE, "--slot resets the kernel's way, --raw-sbr by hand: give one");
+		pt_die(PT_EXIT_USAGE, "--slot resets the kernel's way, --raw-sbr by hand: give one");
 	if (opt_raw)
 		opt_slot = 1; /* the same scope: everything below the bridge */
 
 	pt_host_scan(&host);
 	rc = pt_resolve_devices(&host, args, true, stdin, &devs, &n, err, sizeof(err));
 	if (rc != PT_EXIT_OK)
-		die(rc, "%s", err);
+		pt_die(rc, "%s", err);
 
 	if (opt_info) {
 		for (size_t i = 0; i < n; i++) {
@@ -447,9 +444,9 @@ int main(int argc, const char **argv)
 
 	rc = pt_lock_host(10, &holder);
 	if (rc == -EWOULDBLOCK)
-		die(PT_EXIT_FAIL, "another run (pid %ld) is changing devices; try again when it is done", holder);
+		pt_die(PT_EXIT_FAIL, "another run (pid %ld) is changing devices; try again when it is done", holder);
 	if (rc < 0)
-		die(PT_EXIT_FAIL, "cannot lock /run/passthru-utils/lock: %s", strerror(-rc));
+		pt_die(PT_EXIT_FAIL, "cannot lock /run/passthru-utils/lock: %s", strerror(-rc));
 	/* from before the first write: a signal is recorded, the reset and
 	 * its restore finish, then the run ends */
 	pt_signals_catch();
@@ -459,9 +456,9 @@ int main(int argc, const char **argv)
 
 		if (sig) {
 			if (i == 0)
-				die(PT_EXIT_FAIL, "interrupted by %s before the first reset: nothing was changed",
+				pt_die(PT_EXIT_FAIL, "interrupted by %s before the first reset: nothing was changed",
 				    pt_signal_name(sig));
-			die(PT_EXIT_FAIL, "interrupted by %s: %zu device%s reset as reported, %s and the rest "
+			pt_die(PT_EXIT_FAIL, "interrupted by %s: %zu device%s reset as reported, %s and the rest "
 			    "not reset", pt_signal_name(sig), i, i == 1 ? "" : "s", devs[i]->name);
 		}
 		rc = reset_one(devs[i], &infos[i], err, sizeof(err), state, sizeof(state));
@@ -471,14 +468,14 @@ int main(int argc, const char **argv)
 			if (i + 1 < n)
 				snprintf(more, sizeof(more), "; not reset: %s%s", devs[i + 1]->name,
 					 i + 2 < n ? " and the rest" : "");
-			die(PT_EXIT_FAIL, "interrupted by %s during the reset of %s: %s%s%s%s", pt_signal_name(sig),
+			pt_die(PT_EXIT_FAIL, "interrupted by %s during the reset of %s: %s%s%s%s", pt_signal_name(sig),
 			    devs[i]->name, state, rc != PT_EXIT_OK ? "; the reset itself failed: " : "",
 			    rc != PT_EXIT_OK ? err : "", more);
 		}
 	}
 	free(infos);
 	if (rc != PT_EXIT_OK)
-		die(rc, "%s", err);
+		pt_die(rc, "%s", err);
 	doc_end(PT_EXIT_OK, NULL, 0);
 	return PT_EXIT_OK;
 }

@@ -84,17 +84,10 @@ static void doc_error(int code, const char *msg)
 	doc_open = false;
 }
 
-/* pt_die, with the JSON document closed first. */
-static void __attribute__((format(printf, 2, 3), noreturn)) die(int code, const char *fmt, ...)
+/* pt_die's hook: the JSON document closed with the error first. */
+static void on_die(int code, const char *msg)
 {
-	char msg[2048];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	doc_error(code, msg);
-	pt_die(code, "%s", msg);
 }
 
 static const char *dash(const char *s)
@@ -377,7 +370,7 @@ static int bind_vfs(const struct pt_dev *pf_before)
 
 			snprintf(gone, sizeof(gone), "%s", names[i]);
 			free(names);
-			die(PT_EXIT_FAIL, "VF %s is not on the bus; nothing was bound", gone);
+			pt_die(PT_EXIT_FAIL, "VF %s is not on the bus; nothing was bound", gone);
 		}
 		devs[ndevs++] = d;
 	}
@@ -387,10 +380,10 @@ static int bind_vfs(const struct pt_dev *pf_before)
 	rc = pt_vfio_plan(&host, groups, ngroups, devs, ndevs, opt_force ? PT_PLAN_FORCE : 0, &plan, &nplan, err,
 			  sizeof(err));
 	if (rc != PT_EXIT_OK)
-		die(rc, "%s; the VFs stay as they are", err);
+		pt_die(rc, "%s; the VFs stay as they are", err);
 	pt_txn_init(&txn, "bind");
 	if (pt_vfio_bind_txn(&txn, plan, nplan, false, err, sizeof(err)) < 0)
-		die(PT_EXIT_FAIL, "%s; nothing was bound", err);
+		pt_die(PT_EXIT_FAIL, "%s; nothing was bound", err);
 	rc = pt_txn_run(&txn, err, sizeof(err));
 	if (pt_opts.json) {
 		pt_json_array_open(&doc, "vfio");
@@ -405,7 +398,7 @@ static int bind_vfs(const struct pt_dev *pf_before)
 		pt_json_array_close(&doc);
 	}
 	if (rc != PT_EXIT_OK)
-		die(rc, "%s", err);
+		pt_die(rc, "%s", err);
 	for (size_t i = 0; !pt_opts.json && i < txn.n; i++) {
 		const struct pt_txn_dev *x = &txn.dev[i];
 
@@ -449,23 +442,23 @@ static int do_vfs(const struct pt_dev *pf)
 
 	doc_begin(pf->name);
 	if (is_vf(pf, pfof, sizeof(pfof)))
-		die(PT_EXIT_UNSUPPORTED, "%s is a VF of %s: VFs cannot have VFs; split the PF", pf->name, pfof);
+		pt_die(PT_EXIT_UNSUPPORTED, "%s is a VF of %s: VFs cannot have VFs; split the PF", pf->name, pfof);
 	cap = pt_sriov_cap(&host, pf, &cap_total, NULL);
 	if (!pt_sriov_read(pf->name, &s) || !s.numvfs_file) {
 		if (cap)
-			die(PT_EXIT_UNSUPPORTED, "%s: the config space has the SR-IOV capability but the kernel shows "
+			pt_die(PT_EXIT_UNSUPPORTED, "%s: the config space has the SR-IOV capability but the kernel shows "
 			    "no sriov_numvfs: its driver (%s) does not support SR-IOV", pf->name, dash(pf->driver));
-		die(PT_EXIT_UNSUPPORTED, "%s is not an SR-IOV physical function (no SR-IOV capability)", pf->name);
+		pt_die(PT_EXIT_UNSUPPORTED, "%s is not an SR-IOV physical function (no SR-IOV capability)", pf->name);
 	}
 	if (pt_sriov_parse_count(opt_vfs, s.total, &want, err, sizeof(err)))
-		die(PT_EXIT_USAGE, "%s: %s", pf->name, err);
+		pt_die(PT_EXIT_USAGE, "%s: %s", pf->name, err);
 	if (opt_vfio && want == 0)
-		die(PT_EXIT_USAGE, "--vfio with --vfs 0: no VF to bind");
+		pt_die(PT_EXIT_USAGE, "--vfio with --vfs 0: no VF to bind");
 	if (s.num < 0)
-		die(PT_EXIT_FAIL, "%s: sriov_numvfs cannot be read", pf->name);
+		pt_die(PT_EXIT_FAIL, "%s: sriov_numvfs cannot be read", pf->name);
 	nsteps = pt_sriov_plan(s.num, want, !opt_no_autoprobe, steps, 3);
 	if (change_refused(pf, nsteps && s.num > 0, err, sizeof(err)) && !opt_force)
-		die(PT_EXIT_REFUSED, "%s; --force changes the VFs anyway", err);
+		pt_die(PT_EXIT_REFUSED, "%s; --force changes the VFs anyway", err);
 
 	/* From here on the host changes: one run at a time. */
 	pt_txn_lock(false);
@@ -476,7 +469,7 @@ static int do_vfs(const struct pt_dev *pf)
 
 		if (sig) {
 			undo_autoprobe(pf, s.num, s.autoprobe, autoprobe_changed, state, sizeof(state));
-			die(PT_EXIT_FAIL, "interrupted by %s: %s", pt_signal_name(sig), state);
+			pt_die(PT_EXIT_FAIL, "interrupted by %s: %s", pt_signal_name(sig), state);
 		}
 		rc = pt_sriov_write(pf->name, &steps[k]);
 		if (rc == 0) {
@@ -486,26 +479,26 @@ static int do_vfs(const struct pt_dev *pf)
 		}
 		undo_autoprobe(pf, s.num, s.autoprobe, autoprobe_changed, state, sizeof(state));
 		if (!pt_exists("/sys/bus/pci/devices/%s", pf->name))
-			die(PT_EXIT_FAIL, "%s vanished while its VFs were changed", pf->name);
+			pt_die(PT_EXIT_FAIL, "%s vanished while its VFs were changed", pf->name);
 		/* drivers/pci/iov.c sriov_numvfs_store: no driver, or one without sriov_configure */
 		if (rc == -ENOENT && strcmp(steps[k].attr, "sriov_numvfs") == 0 && !pf->driver)
-			die(PT_EXIT_UNSUPPORTED, "%s: no driver is bound to the PF, and the kernel enables VFs through "
+			pt_die(PT_EXIT_UNSUPPORTED, "%s: no driver is bound to the PF, and the kernel enables VFs through "
 			    "it (it answered ENOENT); %s", pf->name, state);
 		if (rc == -ENOENT && strcmp(steps[k].attr, "sriov_numvfs") == 0)
-			die(PT_EXIT_UNSUPPORTED, "%s: the PF's driver (%s) cannot enable VFs (the kernel answered "
+			pt_die(PT_EXIT_UNSUPPORTED, "%s: the PF's driver (%s) cannot enable VFs (the kernel answered "
 			    "ENOENT); %s", pf->name, dash(pf->driver), state);
-		die(PT_EXIT_FAIL, "write %s %d: %s (/sys/bus/pci/devices/%s/%s); %s", steps[k].attr, steps[k].value,
+		pt_die(PT_EXIT_FAIL, "write %s %d: %s (/sys/bus/pci/devices/%s/%s); %s", steps[k].attr, steps[k].value,
 		    strerror(-rc), pf->name, steps[k].attr, state);
 	}
 	if (!pt_dry_run && nsteps) {
 		struct pt_sriov now;
 
 		if (!pt_sriov_read(pf->name, &now))
-			die(PT_EXIT_FAIL, "%s vanished while its VFs were changed", pf->name);
+			pt_die(PT_EXIT_FAIL, "%s vanished while its VFs were changed", pf->name);
 		if (now.num != want) {
 			if (pt_opts.json)
 				pt_json_int(&doc, "vfs", now.num);
-			die(PT_EXIT_FAIL, "%s: the kernel enabled %d of %d VFs (dmesg says why)", pf->name, now.num, want);
+			pt_die(PT_EXIT_FAIL, "%s: the kernel enabled %d of %d VFs (dmesg says why)", pf->name, now.num, want);
 		}
 	}
 	if (pt_opts.json) {
@@ -520,7 +513,7 @@ static int do_vfs(const struct pt_dev *pf)
 		int sig = pt_signal_caught();
 
 		if (sig)
-			die(PT_EXIT_FAIL, "interrupted by %s: %s has %d VFs, none bound to vfio-pci", pt_signal_name(sig),
+			pt_die(PT_EXIT_FAIL, "interrupted by %s: %s has %d VFs, none bound to vfio-pci", pt_signal_name(sig),
 			    pf->name, want);
 		if (pt_dry_run && nsteps)
 			pt_dry_run_print("bind the %d new VFs of %s to vfio-pci once they exist\n", want, pf->name);
@@ -542,6 +535,7 @@ int main(int argc, const char **argv)
 				"functions and their VFs (--list), or say whether a device can be split on\n"
 				"this host (--check). DEVICE is a PCI address.",
 				NULL);
+	pt_on_die(on_die);
 	if (!!opt_vfs + !!opt_list + !!opt_check != 1)
 		pt_die(PT_EXIT_USAGE, "give one of --vfs N, --list or --check; try '%s --help'", pt_progname);
 	if (!opt_vfs && (opt_no_autoprobe || opt_vfio || opt_force))

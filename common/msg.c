@@ -54,12 +54,29 @@ void pt_warn(const char *fmt, ...)
 	va_end(ap);
 }
 
+static void (*die_hook)(int code, const char *msg);
+
+void pt_on_die(void (*fn)(int code, const char *msg))
+{
+	die_hook = fn;
+}
+
 void pt_die(int code, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	vwarn(fmt, ap);
+	if (die_hook) {
+		void (*fn)(int, const char *) = die_hook;
+		char msg[2048];
+
+		die_hook = NULL; /* once: a pt_die inside it just ends the run */
+		vsnprintf(msg, sizeof(msg), fmt, ap);
+		fn(code, msg);
+		pt_warn("%s", msg);
+	} else {
+		vwarn(fmt, ap);
+	}
 	va_end(ap);
 	if (code != PT_EXIT_OK)
 		pt_error_reported = true;

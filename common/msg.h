@@ -23,6 +23,10 @@ extern bool pt_stdout_closed;
 /* "command: message" on stderr, one line: control characters and invalid
  * UTF-8 in the message are shown as \xNN. */
 void pt_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Called by pt_die with the code and the message before it warns and
+ * exits (once): a command that streams one JSON document closes it there,
+ * so every path, the core's own errors included, ends with a whole one. */
+void pt_on_die(void (*fn)(int code, const char *msg));
 /* pt_warn, then exit with code. */
 void pt_die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
 /* pt_warn only when -v was given. */

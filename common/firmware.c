@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "firmware.h"
+#include "jsonread.h"
 #include "msg.h"
 #include "sysfs.h"
 
@@ -9,258 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- a small bounded JSON reader: a tree in a fixed arena ---- */
-
-#define JMAX_NODES 2048
-#define JMAX_DEPTH 16
-#define JMAX_TEXT (64 * 1024)
-
-enum jtype { J_NULL, J_BOOL, J_NUM, J_STR, J_ARR, J_OBJ };
-
-struct jnode {
-	enum jtype type;
-	int child, next; /* -1: none */
-	const char *key; /* in an object */
-	const char *str; /* J_STR */
-};
-
-struct jparser {
-	const char *s;
-	size_t len, pos;
-	struct jnode *nodes;
-	int n;
-	char *strbuf; /* decoded strings: never longer than the text */
-	size_t strpos;
-	char *err;
-	size_t errlen;
-};
-
-static int jfail(struct jparser *p, const char *what)
-{
-	snprintf(p->err, p->errlen, "%s at byte %zu", what, p->pos);
-	return -1;
-}
-
-static void jws(struct jparser *p)
-{
-	while (p->pos < p->len && strchr(" \t\r\n", p->s[p->pos]))
-		p->pos++;
-}
-
-static int hex4(const char *s, unsigned *v)
-{
-	*v = 0;
-	for (int i = 0; i < 4; i++) {
-		char c = s[i];
-
-		*v <<= 4;
-		if (c >= '0' && c <= '9')
-			*v |= (unsigned)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			*v |= (unsigned)(c - 'a' + 10);
-		else if (c >= 'A' && c <= 'F')
-			*v |= (unsigned)(c - 'A' + 10);
-		else
-			return -1;
-	}
-	return 0;
-}
-
-static int jstring(struct jparser *p, const char **out)
-{
-	char *o = p->strbuf + p->strpos;
-	size_t k = 0;
-
-	if (p->pos >= p->len || p->s[p->pos] != '"')
-		return jfail(p, "a string expected");
-	p->pos++;
-	for (;;) {
-		unsigned char c;
-
-		if (p->pos >= p->len)
-			return jfail(p, "unterminated string");
-		c = (unsigned char)p->s[p->pos++];
-		if (c == '"')
-			break;
-		if (c < 0x20)
-			return jfail(p, "a control character in a string");
-		if (c != '\\') {
-			o[k++] = (char)c;
-			continue;
-		}
-		if (p->pos >= p->len)
-			return jfail(p, "unterminated string");
-		c = (unsigned char)p->s[p->pos++];
-		switch (c) {
-		case '"': case '\\': case '/': o[k++] = (char)c; break;
-		case 'b': o[k++] = '\b'; break;
-		case 'f': o[k++] = '\f'; break;
-		case 'n': o[k++] = '\n'; break;
-		case 'r': o[k++] = '\r'; break;
-		case 't': o[k++] = '\t'; break;
-		case 'u': {
-			unsigned u, lo;
-
-			if (p->pos + 4 > p->len || hex4(p->s + p->pos, &u) < 0)
-				return jfail(p, "a bad \\u escape");
-			p->pos += 4;
-			if (u >= 0xd800 && u < 0xdc00) {
-				if (p->pos + 6 > p->len || p->s[p->pos] != '\\' || p->s[p->pos + 1] != 'u' ||
-				    hex4(p->s + p->pos + 2, &lo) < 0 || lo < 0xdc00 || lo > 0xdfff)
-					return jfail(p, "a lone surrogate");
-				p->pos += 6;
-				u = 0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00);
-			} else if (u >= 0xdc00 && u < 0xe000) {
-				return jfail(p, "a lone surrogate");
-			}
-			if (u == 0)
-				return jfail(p, "a NUL in a string");
-			/* at most 4 bytes out for the 6 or 12 read: still shorter than the text */
-			if (u < 0x80) {
-				o[k++] = (char)u;
-			} else if (u < 0x800) {
-				o[k++] = (char)(0xc0 | u >> 6);
-				o[k++] = (char)(0x80 | (u & 0x3f));
-			} else if (u < 0x10000) {
-				o[k++] = (char)(0xe0 | u >> 12);
-				o[k++] = (char)(0x80 | ((u >> 6) & 0x3f));
-				o[k++] = (char)(0x80 | (u & 0x3f));
-			} else {
-				o[k++] = (char)(0xf0 | u >> 18);
-				o[k++] = (char)(0x80 | ((u >> 12) & 0x3f));
-				o[k++] = (char)(0x80 | ((u >> 6) & 0x3f));
-				o[k++] = (char)(0x80 | (u & 0x3f));
-			}
-			break;
-		}
-		default:
-			return jfail(p, "a bad escape");
-		}
-	}
-	o[k] = '\0';
-	p->strpos += k + 1;
-	*out = o;
-	return 0;
-}
-
-static int jvalue(struct jparser *p, int depth);
-
-static int jnew(struct jparser *p, enum jtype t)
-{
-	if (p->n >= JMAX_NODES)
-		return jfail(p, "too many values");
-	p->nodes[p->n] = (struct jnode){ .type = t, .child = -1, .next = -1 };
-	return p->n++;
-}
-
-static int jcontainer(struct jparser *p, int depth, bool obj)
-{
-	int self = jnew(p, obj ? J_OBJ : J_ARR), last = -1;
-
-	if (self < 0)
-		return -1;
-	if (depth >= JMAX_DEPTH)
-		return jfail(p, "nested too deep");
-	p->pos++;
-	jws(p);
-	if (p->pos < p->len && p->s[p->pos] == (obj ? '}' : ']')) {
-		p->pos++;
-		return self;
-	}
-	for (;;) {
-		const char *key = NULL;
-		int v;
-
-		jws(p);
-		if (obj) {
-			if (jstring(p, &key) < 0)
-				return -1;
-			jws(p);
-			if (p->pos >= p->len || p->s[p->pos] != ':')
-				return jfail(p, "':' expected");
-			p->pos++;
-		}
-		if ((v = jvalue(p, depth + 1)) < 0)
-			return -1;
-		p->nodes[v].key = key;
-		if (last < 0)
-			p->nodes[self].child = v;
-		else
-			p->nodes[last].next = v;
-		last = v;
-		jws(p);
-		if (p->pos >= p->len)
-			return jfail(p, "unterminated container");
-		if (p->s[p->pos] == ',') {
-			p->pos++;
-			continue;
-		}
-		if (p->s[p->pos] == (obj ? '}' : ']')) {
-			p->pos++;
-			return self;
-		}
-		return jfail(p, obj ? "',' or '}' expected" : "',' or ']' expected");
-	}
-}
-
-static int jvalue(struct jparser *p, int depth)
-{
-	int self;
-
-	jws(p);
-	if (p->pos >= p->len)
-		return jfail(p, "a value expected");
-	switch (p->s[p->pos]) {
-	case '{':
-		return jcontainer(p, depth, true);
-	case '[':
-		return jcontainer(p, depth, false);
-	case '"':
-		if ((self = jnew(p, J_STR)) < 0 || jstring(p, &p->nodes[self].str) < 0)
-			return -1;
-		return self;
-	}
-	if (p->len - p->pos >= 4 && memcmp(p->s + p->pos, "true", 4) == 0) {
-		p->pos += 4;
-		return jnew(p, J_BOOL);
-	}
-	if (p->len - p->pos >= 5 && memcmp(p->s + p->pos, "false", 5) == 0) {
-		p->pos += 5;
-		return jnew(p, J_BOOL);
-	}
-	if (p->len - p->pos >= 4 && memcmp(p->s + p->pos, "null", 4) == 0) {
-		p->pos += 4;
-		return jnew(p, J_NULL);
-	}
-	if (p->s[p->pos] == '-' || (p->s[p->pos] >= '0' && p->s[p->pos] <= '9')) {
-		size_t start = p->pos;
-
-		if (p->s[p->pos] == '-')
-			p->pos++;
-		while (p->pos < p->len && strchr("0123456789.eE+-", p->s[p->pos]))
-			p->pos++;
-		if (p->pos == start + (p->s[start] == '-'))
-			return jfail(p, "a bad number");
-		return jnew(p, J_NUM);
-	}
-	return jfail(p, "a value expected");
-}
-
-static int jget(const struct jparser *p, int obj, const char *key)
-{
-	if (obj < 0 || p->nodes[obj].type != J_OBJ)
-		return -1;
-	for (int c = p->nodes[obj].child; c >= 0; c = p->nodes[c].next)
-		if (strcmp(p->nodes[c].key, key) == 0)
-			return c;
-	return -1;
-}
-
-static const char *jstr(const struct jparser *p, int node)
-{
-	return node >= 0 && p->nodes[node].type == J_STR ? p->nodes[node].str : NULL;
-}
-
 static void copy(char *dst, size_t len, const char *s)
 {
 	snprintf(dst, len, "%s", s ? s : "");
@@ -268,74 +17,62 @@ static void copy(char *dst, size_t len, const char *s)
 
 int pt_fw_desc_parse(const char *text, size_t len, struct pt_fw_desc *out, char *err, size_t errlen)
 {
-	struct jparser p = { .s = text, .len = len, .err = err, .errlen = errlen };
+	struct pt_jdoc d;
 	int root, m, x, rc = -1;
 
 	memset(out, 0, sizeof(*out));
-	if (len > JMAX_TEXT) {
-		snprintf(err, errlen, "larger than %d bytes", JMAX_TEXT);
-		return -1;
-	}
-	p.nodes = pt_xcalloc(JMAX_NODES, sizeof(*p.nodes));
-	p.strbuf = pt_xmalloc(len + 1);
-	if ((root = jvalue(&p, 0)) < 0)
+	if (pt_jparse(text, len, &d, err, errlen) < 0)
 		goto out;
-	jws(&p);
-	if (p.pos != len) {
-		jfail(&p, "data after the document");
-		goto out;
-	}
-	if (p.nodes[root].type != J_OBJ) {
+	root = d.root;
+	if (!pt_jis(&d, root, PT_J_OBJ)) {
 		snprintf(err, errlen, "not a JSON object");
 		goto out;
 	}
-	copy(out->description, sizeof(out->description), jstr(&p, jget(&p, root, "description")));
-	x = jget(&p, root, "interface-types");
-	for (int c = x >= 0 && p.nodes[x].type == J_ARR ? p.nodes[x].child : -1; c >= 0; c = p.nodes[c].next)
-		if (jstr(&p, c) && strcmp(jstr(&p, c), "uefi") == 0)
+	copy(out->description, sizeof(out->description), pt_jstr(&d, pt_jget(&d, root, "description")));
+	x = pt_jget(&d, root, "interface-types");
+	for (int c = pt_jis(&d, x, PT_J_ARR) ? pt_jfirst(&d, x) : -1; c >= 0; c = pt_jnext(&d, c))
+		if (pt_jstr(&d, c) && strcmp(pt_jstr(&d, c), "uefi") == 0)
 			out->uefi = true;
-	m = jget(&p, root, "mapping");
-	if (m < 0 || p.nodes[m].type != J_OBJ) {
+	m = pt_jget(&d, root, "mapping");
+	if (!pt_jis(&d, m, PT_J_OBJ)) {
 		snprintf(err, errlen, "no \"mapping\" object");
 		goto out;
 	}
-	copy(out->device, sizeof(out->device), jstr(&p, jget(&p, m, "device")));
-	copy(out->mode, sizeof(out->mode), jstr(&p, jget(&p, m, "mode")));
+	copy(out->device, sizeof(out->device), pt_jstr(&d, pt_jget(&d, m, "device")));
+	copy(out->mode, sizeof(out->mode), pt_jstr(&d, pt_jget(&d, m, "mode")));
 	if (!out->mode[0] && strcmp(out->device, "flash") == 0)
 		copy(out->mode, sizeof(out->mode), "split");
-	x = jget(&p, m, "executable");
-	copy(out->code, sizeof(out->code), jstr(&p, jget(&p, x, "filename")));
-	copy(out->code_format, sizeof(out->code_format), jstr(&p, jget(&p, x, "format")));
+	x = pt_jget(&d, m, "executable");
+	copy(out->code, sizeof(out->code), pt_jstr(&d, pt_jget(&d, x, "filename")));
+	copy(out->code_format, sizeof(out->code_format), pt_jstr(&d, pt_jget(&d, x, "format")));
 	if (x < 0 && strcmp(out->device, "memory") == 0)
-		copy(out->code, sizeof(out->code), jstr(&p, jget(&p, m, "filename")));
-	x = jget(&p, m, "nvram-template");
-	copy(out->vars, sizeof(out->vars), jstr(&p, jget(&p, x, "filename")));
-	copy(out->vars_format, sizeof(out->vars_format), jstr(&p, jget(&p, x, "format")));
+		copy(out->code, sizeof(out->code), pt_jstr(&d, pt_jget(&d, m, "filename")));
+	x = pt_jget(&d, m, "nvram-template");
+	copy(out->vars, sizeof(out->vars), pt_jstr(&d, pt_jget(&d, x, "filename")));
+	copy(out->vars_format, sizeof(out->vars_format), pt_jstr(&d, pt_jget(&d, x, "format")));
 	if (!out->code_format[0])
 		copy(out->code_format, sizeof(out->code_format), "raw");
 	if (out->vars[0] && !out->vars_format[0])
 		copy(out->vars_format, sizeof(out->vars_format), "raw");
-	x = jget(&p, root, "targets");
-	for (int t = x >= 0 && p.nodes[x].type == J_ARR ? p.nodes[x].child : -1; t >= 0; t = p.nodes[t].next) {
-		const char *arch = jstr(&p, jget(&p, t, "architecture"));
-		int ms = jget(&p, t, "machines");
+	x = pt_jget(&d, root, "targets");
+	for (int t = pt_jis(&d, x, PT_J_ARR) ? pt_jfirst(&d, x) : -1; t >= 0; t = pt_jnext(&d, t)) {
+		const char *arch = pt_jstr(&d, pt_jget(&d, t, "architecture"));
+		int ms = pt_jget(&d, t, "machines");
 
 		if (!arch || strcmp(arch, "x86_64") != 0)
 			continue;
 		out->x86_64 = true;
-		for (int c = ms >= 0 && p.nodes[ms].type == J_ARR ? p.nodes[ms].child : -1; c >= 0;
-		     c = p.nodes[c].next)
-			if (jstr(&p, c) && fnmatch(jstr(&p, c), "pc-q35-7.2", 0) == 0)
+		for (int c = pt_jis(&d, ms, PT_J_ARR) ? pt_jfirst(&d, ms) : -1; c >= 0; c = pt_jnext(&d, c))
+			if (pt_jstr(&d, c) && fnmatch(pt_jstr(&d, c), "pc-q35-7.2", 0) == 0)
 				out->q35 = true;
 	}
-	x = jget(&p, root, "features");
-	for (int c = x >= 0 && p.nodes[x].type == J_ARR ? p.nodes[x].child : -1; c >= 0; c = p.nodes[c].next)
-		if (jstr(&p, c) && out->nfeatures < PT_FW_MAX_FEATURES)
-			copy(out->features[out->nfeatures++], sizeof(out->features[0]), jstr(&p, c));
+	x = pt_jget(&d, root, "features");
+	for (int c = pt_jis(&d, x, PT_J_ARR) ? pt_jfirst(&d, x) : -1; c >= 0; c = pt_jnext(&d, c))
+		if (pt_jstr(&d, c) && out->nfeatures < PT_FW_MAX_FEATURES)
+			copy(out->features[out->nfeatures++], sizeof(out->features[0]), pt_jstr(&d, c));
 	rc = 0;
 out:
-	free(p.nodes);
-	free(p.strbuf);
+	pt_jfree(&d);
 	return rc;
 }
 
@@ -418,7 +155,7 @@ int pt_fw_find(bool secure_boot, struct pt_vm_firmware *fw, char *err, size_t er
 		qsort(paths, n, sizeof(*paths), namecmp);
 	for (size_t i = 0; i < n; i++) {
 		char *text = NULL, why[600];
-		long len = pt_read_file(&text, JMAX_TEXT, "%s", paths[i]);
+		long len = pt_read_file(&text, PT_JMAX_TEXT, "%s", paths[i]);
 		int r;
 
 		if (len < 0) {

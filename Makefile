@@ -10,13 +10,13 @@ BUILDDIR   ?= build
 ASANDIR    ?= build-asan
 VERSION    := 0.1.0
 
-PKGS       := libpci libkmod blkid popt
+PKGS       := libpci libkmod blkid popt uuid
 CC         ?= cc
 CFLAGS     ?= -O2 -g
 WARN       := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
 # Asked of pkg-config when a recipe first needs them, not when make parses
 # this file: `make check` and `make demo` install the packages (deps) first.
-pkgconfig  = $(or $(shell pkg-config $1 $(PKGS) 2>/dev/null),$(error pkg-config does not know $(PKGS): run 'make deps' (or: apt-get install pkg-config libpci-dev libkmod-dev libblkid-dev libpopt-dev)))
+pkgconfig  = $(or $(shell pkg-config $1 $(PKGS) 2>/dev/null),$(error pkg-config does not know $(PKGS): run 'make deps' (or: apt-get install pkg-config libpci-dev libkmod-dev libblkid-dev libpopt-dev uuid-dev)))
 PKG_CFLAGS = $(eval PKG_CFLAGS := $$(call pkgconfig,--cflags))$(PKG_CFLAGS)
 PKG_LIBS   = $(eval PKG_LIBS := $$(call pkgconfig,--libs))$(PKG_LIBS)
 ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) -Icommon -DPT_VERSION='"$(VERSION)"' $(PKG_CFLAGS) $(EXTRA_CFLAGS)

@@ -1,9 +1,12 @@
-/* vgpu-split: split a PCI device into SR-IOV virtual functions, list
- * them, and say whether a device can be split on this host. */
+#define _GNU_SOURCE
+/* vgpu-split: share one device among guests: SR-IOV virtual functions,
+ * NVIDIA's per-VF vGPU types, mediated devices; kept across boots in
+ * mdevctl's format and the toolkit's own file, recreated by --apply. */
 #include "devargs.h"
 #include "hostcheck.h"
 #include "hostuse.h"
 #include "iommu.h"
+#include "mdev.h"
 #include "msg.h"
 #include "options.h"
 #include "output.h"
@@ -18,11 +21,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define MAX_VFS 4096
+#define MAX_VGPU_TYPES 256
 
-static char *opt_vfs;
-static int opt_list, opt_check, opt_vfio, opt_no_autoprobe, opt_force;
+static char *opt_vfs, *opt_create, *opt_remove, *opt_vgpu, *opt_count, *opt_uuid, *opt_wait;
+static int opt_list, opt_check, opt_vfio, opt_no_autoprobe, opt_force, opt_types, opt_persist, opt_apply;
 
 static struct poptOption options[] = {
 	{ "vfs", 'n', POPT_ARG_STRING, &opt_vfs, 0,
@@ -31,10 +36,27 @@ static struct poptOption options[] = {
 	  "with --vfs: keep the new VFs driverless (sriov_drivers_autoprobe 0), ready for vfio-pci", NULL },
 	{ "vfio", '\0', POPT_ARG_NONE, &opt_vfio, 0,
 	  "with --vfs: bind every VF to vfio-pci, as vfio-bind does", NULL },
+	{ "vgpu-type", 't', POPT_ARG_STRING, &opt_vgpu, 0,
+	  "give the NVIDIA VF DEVICE the vGPU type ID or NAME (0 releases it)", "ID|NAME" },
+	{ "list-types", 'T', POPT_ARG_NONE, &opt_types, 0,
+	  "the mdev types of DEVICE, or the vGPU types its NVIDIA VF can take now", NULL },
+	{ "create", 'C', POPT_ARG_STRING, &opt_create, 0,
+	  "create mediated devices of TYPE on DEVICE; prints their UUIDs", "TYPE" },
+	{ "count", '\0', POPT_ARG_STRING, &opt_count, 0, "with --create: how many (default 1)", "N" },
+	{ "uuid", 'u', POPT_ARG_STRING, &opt_uuid, 0, "with --create: the UUID of the one mdev (default random)",
+	  "UUID" },
+	{ "remove", 'R', POPT_ARG_STRING, &opt_remove, 0, "remove the mediated device UUID", "UUID" },
+	{ "persist", 'p', POPT_ARG_NONE, &opt_persist, 0,
+	  "with --vfs, --vgpu-type, --create, --remove: keep it so at boot (mdevctl's /etc/mdevctl.d, "
+	  PT_SPLIT_CONF ")", NULL },
+	{ "apply", 'a', POPT_ARG_NONE, &opt_apply, 0,
+	  "recreate what is persisted with start auto (all, or for the DEVICEs given)", NULL },
+	{ "wait", 'w', POPT_ARG_STRING, &opt_wait, 0,
+	  "with --apply: wait up to SECONDS for devices that appear late (default 10)", "SECONDS" },
 	{ "force", 'f', POPT_ARG_NONE, &opt_force, 0,
-	  "change VFs a VM holds or the host uses (a VF NIC with the default route)", NULL },
+	  "change what a VM holds or the host uses; create past available_instances", NULL },
 	{ "list", 'l', POPT_ARG_NONE, &opt_list, 0,
-	  "physical functions, their VFs, groups, drivers and holders (all, or the DEVICEs given)", NULL },
+	  "physical functions and their VFs, mediated devices (all, or of the DEVICEs given)", NULL },
 	{ "check", 'c', POPT_ARG_NONE, &opt_check, 0,
 	  "whether DEVICE can be split on this host, and why not", NULL },
 	PT_WRITE_OPTIONS,
@@ -56,13 +78,13 @@ static struct pt_txn txn;
 static struct pt_json doc;
 static bool doc_open;
 
-static void doc_begin(const char *pf)
+static void doc_begin(const char *key, const char *val)
 {
 	if (!pt_opts.json || doc_open)
 		return;
 	pt_json_init(&doc, stdout);
 	pt_json_object_open(&doc, NULL);
-	pt_json_string(&doc, "pf", pf);
+	pt_json_string(&doc, key, val);
 	pt_json_bool(&doc, "dry_run", pt_dry_run);
 	doc_open = true;
 }
@@ -131,80 +153,98 @@ static void vf_id(const struct pt_dev *pf, const struct pt_sriov *s, char *buf, 
 
 /* ---- --list ---- */
 
-static int do_list(void)
+static bool wanted(const char *name)
 {
-	static const char *const head[] = { "PF", "PF-DRIVER", "TOTAL", "VFS", "VF-ID", "VF", "GROUP", "DRIVER",
+	if (ndevs == 0)
+		return true;
+	for (size_t k = 0; k < ndevs; k++)
+		if (strcmp(devs[k]->name, name) == 0)
+			return true;
+	return false;
+}
+
+static void vgpu_of(const char *vf, char *buf, size_t len)
+{
+	long id = pt_vgpu_capable(vf) ? pt_vgpu_current(vf) : -1;
+
+	if (id < 0)
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%ld", id);
+}
+
+static void list_pfs(struct pt_json *j, bool *printed)
+{
+	static const char *const head[] = { "PF", "PF-DRIVER", "TOTAL", "VFS", "VF-ID", "VF", "GROUP", "DRIVER", "VGPU",
 					    "HOLDER" };
 	struct pt_table t;
-	struct pt_json j;
 
-	pt_table_init(&t, 9, head);
-	if (pt_opts.json) {
-		pt_json_init(&j, stdout);
-		pt_json_array_open(&j, NULL);
-	}
+	pt_table_init(&t, 10, head);
 	for (int pass = 0; pass < 2; pass++) {
-		if (pass == 1 && !pt_opts.json && t.rows)
+		if (pass == 1 && !j && t.rows) {
 			pt_table_print_row(&t, t.headers, stdout);
+			*printed = true;
+		}
 		for (size_t i = 0; i < host.ndevs; i++) {
 			const struct pt_dev *d = &host.devs[i];
 			struct pt_sriov s;
 			struct vf_info *vf;
 			size_t nvf;
-			bool wanted = ndevs == 0;
 			char total[16], num[16], id[16];
 
-			for (size_t k = 0; k < ndevs; k++)
-				wanted |= devs[k] == d;
-			if (!wanted || !pt_sriov_read(d->name, &s))
+			if (!wanted(d->name) || !pt_sriov_read(d->name, &s))
 				continue;
 			nvf = vf_infos(d, &vf);
 			vf_id(d, &s, id, sizeof(id));
 			snprintf(total, sizeof(total), s.total >= 0 ? "%d" : "-", s.total);
 			snprintf(num, sizeof(num), s.num >= 0 ? "%d" : "-", s.num);
-			if (pt_opts.json) {
-				if (pass == 0) {
-					pt_json_object_open(&j, NULL);
-					pt_json_string(&j, "pf", d->name);
-					pt_json_string(&j, "driver", d->driver);
-					if (s.total >= 0)
-						pt_json_int(&j, "total_vfs", s.total);
+			if (j && pass == 0) {
+				pt_json_object_open(j, NULL);
+				pt_json_string(j, "pf", d->name);
+				pt_json_string(j, "driver", d->driver);
+				if (s.total >= 0)
+					pt_json_int(j, "total_vfs", s.total);
+				else
+					pt_json_null(j, "total_vfs");
+				if (s.num >= 0)
+					pt_json_int(j, "num_vfs", s.num);
+				else
+					pt_json_null(j, "num_vfs");
+				pt_json_string(j, "vf_id", s.vf_device >= 0 ? id : NULL);
+				pt_json_array_open(j, "vfs");
+				for (size_t k = 0; k < nvf; k++) {
+					long vg = pt_vgpu_capable(vf[k].bdf) ? pt_vgpu_current(vf[k].bdf) : -1;
+
+					pt_json_object_open(j, NULL);
+					pt_json_string(j, "bdf", vf[k].bdf);
+					if (vf[k].dev && vf[k].dev->group >= 0)
+						pt_json_int(j, "group", vf[k].dev->group);
 					else
-						pt_json_null(&j, "total_vfs");
-					if (s.num >= 0)
-						pt_json_int(&j, "num_vfs", s.num);
+						pt_json_null(j, "group");
+					pt_json_string(j, "driver", vf[k].dev ? vf[k].dev->driver : NULL);
+					if (vg >= 0)
+						pt_json_int(j, "vgpu_type", vg);
 					else
-						pt_json_null(&j, "num_vfs");
-					pt_json_string(&j, "vf_id", s.vf_device >= 0 ? id : NULL);
-					pt_json_array_open(&j, "vfs");
-					for (size_t k = 0; k < nvf; k++) {
-						pt_json_object_open(&j, NULL);
-						pt_json_string(&j, "bdf", vf[k].bdf);
-						if (vf[k].dev && vf[k].dev->group >= 0)
-							pt_json_int(&j, "group", vf[k].dev->group);
-						else
-							pt_json_null(&j, "group");
-						pt_json_string(&j, "driver", vf[k].dev ? vf[k].dev->driver : NULL);
-						pt_json_string(&j, "holder", vf[k].holder[0] ? vf[k].holder : NULL);
-						pt_json_object_close(&j);
-					}
-					pt_json_array_close(&j);
-					pt_json_object_close(&j);
+						pt_json_null(j, "vgpu_type");
+					pt_json_string(j, "holder", vf[k].holder[0] ? vf[k].holder : NULL);
+					pt_json_object_close(j);
 				}
-				free(vf);
-				continue;
+				pt_json_array_close(j);
+				pt_json_object_close(j);
 			}
-			for (size_t k = 0; k < (nvf ? nvf : 1); k++) {
-				char grp[16] = "-";
-				const char *row[9] = { d->name, dash(d->driver), total, num, id, NULL, NULL, NULL, NULL };
+			for (size_t k = 0; !j && k < (nvf ? nvf : 1); k++) {
+				char grp[16] = "-", vg[24] = "-";
+				const char *row[10] = { d->name, dash(d->driver), total, num, id, "-", "-", "-", "-", "-" };
 
 				if (nvf) {
 					if (vf[k].dev && vf[k].dev->group >= 0)
 						snprintf(grp, sizeof(grp), "%d", vf[k].dev->group);
+					vgpu_of(vf[k].bdf, vg, sizeof(vg));
 					row[5] = vf[k].bdf;
 					row[6] = grp;
-					row[7] = vf[k].dev ? dash(vf[k].dev->driver) : NULL;
-					row[8] = dash(vf[k].holder);
+					row[7] = vf[k].dev ? dash(vf[k].dev->driver) : "-";
+					row[8] = vg;
+					row[9] = dash(vf[k].holder);
 				}
 				if (pass == 0)
 					pt_table_measure(&t, row);
@@ -213,9 +253,156 @@ static int do_list(void)
 			}
 			free(vf);
 		}
-		if (pt_opts.json)
+		if (j)
 			break;
 	}
+}
+
+/* One line of the mdev list: a live instance, a definition, or both. */
+struct mdev_row {
+	char uuid[PT_UUID_LEN], parent[128], type[128];
+	int group;
+	bool active;
+	const struct pt_mdev_def *def;
+};
+
+static int row_cmp(const void *a, const void *b)
+{
+	const struct mdev_row *x = a, *y = b;
+	int c = strverscmp(x->parent, y->parent);
+
+	return c ? c : strcmp(x->uuid, y->uuid);
+}
+
+/* Every live mdev and every definition, merged by UUID; bad definitions
+ * named on stderr (they are skipped, the others still count). */
+static size_t mdev_rows(struct mdev_row **out, struct pt_mdev_def **defs, size_t *ndefs)
+{
+	struct pt_mdev *live;
+	size_t nlive = pt_mdevs(&live), n = 0;
+	char *errs = NULL;
+
+	*ndefs = pt_mdev_defs_read(defs, &errs);
+	for (char *line = errs, *nl; line && *line; line = nl + 1) {
+		nl = strchr(line, '\n');
+		*nl = '\0';
+		pt_warn("%s; skipped", line);
+	}
+	free(errs);
+	*out = pt_xcalloc(nlive + *ndefs + 1, sizeof(**out));
+	for (size_t i = 0; i < nlive; i++) {
+		struct mdev_row *r = &(*out)[n++];
+
+		snprintf(r->uuid, sizeof(r->uuid), "%s", live[i].uuid);
+		snprintf(r->parent, sizeof(r->parent), "%s", live[i].parent);
+		snprintf(r->type, sizeof(r->type), "%s", live[i].type);
+		r->group = live[i].group;
+		r->active = true;
+	}
+	for (size_t i = 0; i < *ndefs; i++) {
+		const struct pt_mdev_def *d = &(*defs)[i];
+		struct mdev_row *r = NULL;
+
+		for (size_t k = 0; k < n && !r; k++)
+			if (strcmp((*out)[k].uuid, d->uuid) == 0 && strcmp((*out)[k].parent, d->parent) == 0)
+				r = &(*out)[k];
+		if (!r) {
+			r = &(*out)[n++];
+			snprintf(r->uuid, sizeof(r->uuid), "%s", d->uuid);
+			snprintf(r->parent, sizeof(r->parent), "%s", d->parent);
+			snprintf(r->type, sizeof(r->type), "%s", d->type);
+			r->group = -1;
+		}
+		r->def = d;
+	}
+	free(live);
+	qsort(*out, n, sizeof(**out), row_cmp);
+	return n;
+}
+
+static void type_name(const char *parent, const char *type, char *buf, size_t len)
+{
+	if (!pt_mdev_name_ok(parent) || !pt_mdev_name_ok(type) ||
+	    pt_read_text(buf, len, "/sys/class/mdev_bus/%s/mdev_supported_types/%s/name", parent, type) < 0)
+		snprintf(buf, len, "-");
+}
+
+static void list_mdevs(struct pt_json *j, bool printed)
+{
+	static const char *const head[] = { "MDEV", "PARENT", "TYPE", "NAME", "GROUP", "STATE", "START", "HOLDER" };
+	struct mdev_row *rows;
+	struct pt_mdev_def *defs;
+	size_t ndefs, n = mdev_rows(&rows, &defs, &ndefs);
+	char (*names)[128] = pt_xcalloc(n + 1, sizeof(*names));
+	char (*holders)[512] = pt_xcalloc(n + 1, sizeof(*holders));
+	char (*grps)[16] = pt_xcalloc(n + 1, sizeof(*grps));
+	struct pt_table t;
+
+	pt_table_init(&t, 8, head);
+	for (size_t i = 0; i < n; i++) {
+		struct pt_mdev m;
+
+		type_name(rows[i].parent, rows[i].type, names[i], sizeof(names[i]));
+		snprintf(grps[i], sizeof(grps[i]), rows[i].group >= 0 ? "%d" : "-", rows[i].group);
+		if (rows[i].active && pt_mdev_get(rows[i].uuid, &m))
+			pt_mdev_vm_users(&m, holders[i], sizeof(holders[i]));
+	}
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass == 1 && !j && t.rows) {
+			if (printed)
+				putchar('\n');
+			pt_table_print_row(&t, t.headers, stdout);
+		}
+		for (size_t i = 0; i < n; i++) {
+			const struct mdev_row *r = &rows[i];
+			const char *start = r->def ? (r->def->autostart ? "auto" : "manual") : NULL;
+			const char *row[8] = { r->uuid, r->parent, r->type, names[i], grps[i],
+					       r->active ? "active" : "defined", start ? start : "-", dash(holders[i]) };
+
+			if (!wanted(r->parent))
+				continue;
+			if (j && pass == 0) {
+				pt_json_object_open(j, NULL);
+				pt_json_string(j, "mdev", r->uuid);
+				pt_json_string(j, "parent", r->parent);
+				pt_json_string(j, "type", r->type);
+				pt_json_string(j, "name", strcmp(names[i], "-") ? names[i] : NULL);
+				if (r->group >= 0)
+					pt_json_int(j, "group", r->group);
+				else
+					pt_json_null(j, "group");
+				pt_json_bool(j, "active", r->active);
+				pt_json_string(j, "start", start);
+				pt_json_string(j, "holder", holders[i][0] ? holders[i] : NULL);
+				pt_json_object_close(j);
+			} else if (!j) {
+				if (pass == 0)
+					pt_table_measure(&t, row);
+				else
+					pt_table_print_row(&t, row, stdout);
+			}
+		}
+		if (j)
+			break;
+	}
+	free(names);
+	free(holders);
+	free(grps);
+	free(rows);
+	pt_mdev_defs_free(defs, ndefs);
+}
+
+static int do_list(void)
+{
+	struct pt_json j;
+	bool printed = false;
+
+	if (pt_opts.json) {
+		pt_json_init(&j, stdout);
+		pt_json_array_open(&j, NULL);
+	}
+	list_pfs(pt_opts.json ? &j : NULL, &printed);
+	list_mdevs(pt_opts.json ? &j : NULL, printed);
 	if (pt_opts.json) {
 		pt_json_array_close(&j);
 		pt_json_finish(&j);
@@ -316,6 +503,49 @@ static int do_check(const struct pt_dev *d)
 	return can ? PT_EXIT_OK : PT_EXIT_UNSUPPORTED;
 }
 
+
+/* ---- what --persist keeps ---- */
+
+/* The toolkit's file with e set (remove: dropped), into t. */
+static void persist_split(struct pt_txn *t, const struct pt_split_entry *e, bool remove)
+{
+	char *text = NULL, *out, err[1024];
+	struct pt_split_entry *v;
+	size_t n;
+	int bad, rc;
+	long len = pt_read_file(&text, 1 << 20, PT_SPLIT_CONF);
+
+	if (len < 0 && len != -ENOENT)
+		pt_die(PT_EXIT_FAIL, "cannot read %s: %s; nothing was changed", PT_SPLIT_CONF, strerror((int)-len));
+	n = pt_split_conf_parse(text ? text : "", &v, &bad, err, sizeof(err));
+	free(text);
+	if (bad)
+		pt_die(PT_EXIT_FAIL, "%s: %s; fix it first, nothing was changed", PT_SPLIT_CONF, err);
+	pt_split_conf_set(&v, &n, e, remove);
+	out = n ? pt_split_conf_format(v, n) : NULL;
+	free(v);
+	rc = pt_txn_add_file(t, PT_SPLIT_CONF, out);
+	free(out);
+	if (rc < 0)
+		pt_die(PT_EXIT_FAIL, "%s: %s; nothing was changed", PT_SPLIT_CONF, strerror(-rc));
+}
+
+/* mdevctl's definition of one mdev (start auto), or its removal, into t. */
+static void persist_mdev(struct pt_txn *t, const char *parent, const char *type, const char *uuid, bool remove)
+{
+	struct pt_mdev_def d = { .autostart = true };
+	char path[512], *text;
+	int rc;
+
+	snprintf(d.type, sizeof(d.type), "%s", type);
+	pt_mdev_def_path(parent, uuid, path, sizeof(path));
+	text = remove ? NULL : pt_mdev_def_format(&d);
+	rc = pt_txn_add_file(t, path, text);
+	free(text);
+	if (rc < 0)
+		pt_die(PT_EXIT_FAIL, "%s: %s; nothing was changed", path, strerror(-rc));
+}
+
 /* ---- --vfs ---- */
 
 /* Whether the VFs may go, and the PF be touched: every reason in why. */
@@ -344,14 +574,97 @@ static bool change_refused(const struct pt_dev *pf, bool vfs_go, char *why, size
 	return o > 0;
 }
 
-static int bind_vfs(const struct pt_dev *pf_before)
+/* The writes that take pf from s->num VFs to want, as steps of t: through
+ * 0 when VFs exist, sriov_drivers_autoprobe before enabling (only when it
+ * is not so already). */
+static void vfs_steps(struct pt_txn *t, const char *pf, const struct pt_sriov *s, int want, int autoprobe)
 {
-	char err[2048], (*names)[PT_BDF_LEN], pf[PT_BDF_LEN];
+	struct pt_sriov_step steps[3];
+	size_t n = pt_sriov_plan(s->num, want, autoprobe, steps, 3);
+	int num = s->num;
+
+	for (size_t k = 0; k < n; k++) {
+		bool ap = strcmp(steps[k].attr, "sriov_drivers_autoprobe") == 0;
+		char path[256], before[16], val[16];
+		int rc;
+
+		if (ap && s->autoprobe == steps[k].value)
+			continue;
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/%s", pf, steps[k].attr);
+		snprintf(before, sizeof(before), "%d", ap ? s->autoprobe : num);
+		snprintf(val, sizeof(val), "%d", steps[k].value);
+		if (!ap)
+			num = steps[k].value;
+		rc = pt_txn_add_attr(t, path, ap && s->autoprobe < 0 ? NULL : before, val);
+		if (rc < 0)
+			pt_die(PT_EXIT_FAIL, "%s: %s; nothing was changed", path, strerror(-rc));
+	}
+}
+
+/* The PF after a failed run: its VFs, and autoprobe if it was written. */
+static void vfs_state(const struct pt_txn *t, const char *pf, int had, int ap_was, char *state, size_t len)
+{
+	struct pt_sriov s;
+	bool ap_written = false;
+	long pid;
+
+	for (size_t i = 0; i < t->steps_tried; i++)
+		ap_written |= t->steps[i].wrote && strstr(t->steps[i].path, "/sriov_drivers_autoprobe") != NULL;
+	if (!pt_sriov_read(pf, &s)) {
+		snprintf(state, len, "%s is gone", pf);
+		return;
+	}
+	snprintf(state, len, "%s has %d VFs (it had %d)%s%s", pf, s.num < 0 ? 0 : s.num, had,
+		 !ap_written ? "" : s.autoprobe != ap_was ? "; sriov_drivers_autoprobe could not be restored"
+		 : ap_was ? "; sriov_drivers_autoprobe back to 1" : "; sriov_drivers_autoprobe back to 0",
+		 pt_txn_pending(&pid) ? "; not everything is back: 'vfio-bind --restore' finishes the job" : "");
+}
+
+/* Run a VF change; on failure, the message the user needs and its exit
+ * code. */
+static int vfs_run(struct pt_txn *t, const struct pt_dev *pf, const struct pt_sriov *s, char *msg, size_t len)
+{
+	char err[2048], state[512];
+	const struct pt_txn_step *x;
+	int rc = pt_txn_run(t, err, sizeof(err));
+
+	if (rc == PT_EXIT_OK)
+		return rc;
+	vfs_state(t, pf->name, s->num, s->autoprobe, state, sizeof(state));
+	x = t->steps_tried ? &t->steps[t->steps_tried - 1] : NULL;
+	if (t->signal) {
+		snprintf(msg, len, "interrupted by %s: %s", pt_signal_name(t->signal), state);
+	} else if (!pt_exists("/sys/bus/pci/devices/%s", pf->name)) {
+		snprintf(msg, len, "%s vanished while its VFs were changed", pf->name);
+	} else if (!x || t->step_error == 0) {
+		snprintf(msg, len, "%s", err);
+	} else if (t->step_error == -ENOENT && strstr(x->path, "/sriov_numvfs") && !pf->driver) {
+		/* drivers/pci/iov.c sriov_numvfs_store: no driver, or one without sriov_configure */
+		snprintf(msg, len, "%s: no driver is bound to the PF, and the kernel enables VFs through it (it "
+			 "answered ENOENT); %s", pf->name, state);
+		return PT_EXIT_UNSUPPORTED;
+	} else if (t->step_error == -ENOENT && strstr(x->path, "/sriov_numvfs")) {
+		snprintf(msg, len, "%s: the PF's driver (%s) cannot enable VFs (the kernel answered ENOENT); %s",
+			 pf->name, dash(pf->driver), state);
+		return PT_EXIT_UNSUPPORTED;
+	} else if (t->step_error == -EIO && strstr(x->path, "/sriov_numvfs")) {
+		snprintf(msg, len, "%s: the kernel enabled fewer VFs than the %s asked (dmesg says why); %s", pf->name,
+			 x->b, state);
+	} else {
+		snprintf(msg, len, "write %s %s: %s; %s", x->path, x->b, strerror(-t->step_error), state);
+	}
+	return PT_EXIT_FAIL;
+}
+
+/* Bind pf's VFs to vfio-pci through the core (a new scan: they are new
+ * devices). NVIDIA vGPU VFs stay on nvidia. Returns an exit code, the
+ * reason in err. */
+static int bind_vfs(const char *pf, char *err, size_t len)
+{
+	char (*names)[PT_BDF_LEN];
 	size_t n;
 	int rc;
 
-	/* the VFs are new devices: scan again (pf_before goes with the old scan) */
-	snprintf(pf, sizeof(pf), "%s", pf_before->name);
 	pt_groups_free(groups, ngroups);
 	pt_host_free(&host);
 	pt_host_scan(&host);
@@ -366,26 +679,38 @@ static int bind_vfs(const struct pt_dev *pf_before)
 		struct pt_dev *d;
 
 		if (pt_bdf_parse(names[i], &b) || !(d = pt_host_find(&host, &b))) {
-			char gone[PT_BDF_LEN];
-
-			snprintf(gone, sizeof(gone), "%s", names[i]);
+			snprintf(err, len, "VF %s is not on the bus; nothing was bound", names[i]);
 			free(names);
-			pt_die(PT_EXIT_FAIL, "VF %s is not on the bus; nothing was bound", gone);
+			return PT_EXIT_FAIL;
+		}
+		if (pt_vgpu_capable(d->name)) {
+			if (!pt_opts.json)
+				printf("%s is an NVIDIA vGPU VF: it stays on %s (--vgpu-type gives it a type)\n", d->name,
+				       dash(d->driver));
+			continue;
 		}
 		devs[ndevs++] = d;
 	}
 	free(names);
 	if (!ndevs)
 		return PT_EXIT_OK;
-	rc = pt_vfio_plan(&host, groups, ngroups, devs, ndevs, opt_force ? PT_PLAN_FORCE : 0, &plan, &nplan, err,
-			  sizeof(err));
-	if (rc != PT_EXIT_OK)
-		pt_die(rc, "%s; the VFs stay as they are", err);
+	rc = pt_vfio_plan(&host, groups, ngroups, devs, ndevs, opt_force ? PT_PLAN_FORCE : 0, &plan, &nplan, err, len);
+	if (rc != PT_EXIT_OK) {
+		size_t l = strlen(err);
+
+		snprintf(err + l, len - l, "; the VFs stay as they are");
+		return rc;
+	}
+	pt_txn_free(&txn);
 	pt_txn_init(&txn, "bind");
-	if (pt_vfio_bind_txn(&txn, plan, nplan, false, err, sizeof(err)) < 0)
-		pt_die(PT_EXIT_FAIL, "%s; nothing was bound", err);
-	rc = pt_txn_run(&txn, err, sizeof(err));
-	if (pt_opts.json) {
+	if (pt_vfio_bind_txn(&txn, plan, nplan, false, err, len) < 0) {
+		size_t l = strlen(err);
+
+		snprintf(err + l, len - l, "; nothing was bound");
+		return PT_EXIT_FAIL;
+	}
+	rc = pt_txn_run(&txn, err, len);
+	if (pt_opts.json && doc_open) {
 		pt_json_array_open(&doc, "vfio");
 		for (size_t i = 0; i < txn.n; i++) {
 			pt_json_object_open(&doc, NULL);
@@ -398,7 +723,7 @@ static int bind_vfs(const struct pt_dev *pf_before)
 		pt_json_array_close(&doc);
 	}
 	if (rc != PT_EXIT_OK)
-		pt_die(rc, "%s", err);
+		return rc;
 	for (size_t i = 0; !pt_opts.json && i < txn.n; i++) {
 		const struct pt_txn_dev *x = &txn.dev[i];
 
@@ -411,36 +736,16 @@ static int bind_vfs(const struct pt_dev *pf_before)
 	return PT_EXIT_OK;
 }
 
-/* The PF after a failed or interrupted change: autoprobe as it was, and
- * the VFs as they are, in words. */
-static void undo_autoprobe(const struct pt_dev *pf, int had, int was, bool changed, char *state, size_t len)
-{
-	struct pt_sriov s;
-	struct pt_sriov_step back = { "sriov_drivers_autoprobe", was };
-	int rc = 0;
-
-	if (changed && was >= 0)
-		rc = pt_sriov_write(pf->name, &back);
-	if (!pt_sriov_read(pf->name, &s) && !pt_exists("/sys/bus/pci/devices/%s", pf->name)) {
-		snprintf(state, len, "%s is gone", pf->name);
-		return;
-	}
-	snprintf(state, len, "%s has %d VFs (it had %d)%s", pf->name, s.num < 0 ? 0 : s.num, had,
-		 !changed || was < 0 ? ""
-		 : rc == 0 ? (was ? "; sriov_drivers_autoprobe back to 1" : "; sriov_drivers_autoprobe back to 0")
-			   : "; sriov_drivers_autoprobe could not be restored");
-}
-
 static int do_vfs(const struct pt_dev *pf)
 {
 	struct pt_sriov s;
-	struct pt_sriov_step steps[3];
 	char err[2048], pfof[PT_BDF_LEN + 8];
-	int want, cap_total = -1;
-	bool cap, autoprobe_changed = false;
+	int want, cap_total = -1, rc;
+	bool cap;
 	size_t nsteps;
+	struct pt_sriov_step steps[3];
 
-	doc_begin(pf->name);
+	doc_begin("pf", pf->name);
 	if (is_vf(pf, pfof, sizeof(pfof)))
 		pt_die(PT_EXIT_UNSUPPORTED, "%s is a VF of %s: VFs cannot have VFs; split the PF", pf->name, pfof);
 	cap = pt_sriov_cap(&host, pf, &cap_total, NULL);
@@ -460,55 +765,31 @@ static int do_vfs(const struct pt_dev *pf)
 	if (change_refused(pf, nsteps && s.num > 0, err, sizeof(err)) && !opt_force)
 		pt_die(PT_EXIT_REFUSED, "%s; --force changes the VFs anyway", err);
 
-	/* From here on the host changes: one run at a time. */
+	/* From here on the host changes: one run at a time, one transaction. */
 	pt_txn_lock(false);
-	pt_signals_catch();
-	for (size_t k = 0; k < nsteps; k++) {
-		int sig = pt_signal_caught(), rc;
-		char state[256];
+	pt_txn_init(&txn, "vfs");
+	vfs_steps(&txn, pf->name, &s, want, !opt_no_autoprobe);
+	if (opt_persist) {
+		struct pt_split_entry e = { PT_SPLIT_VFS, "", (unsigned)want, opt_no_autoprobe, opt_vfio };
 
-		if (sig) {
-			undo_autoprobe(pf, s.num, s.autoprobe, autoprobe_changed, state, sizeof(state));
-			pt_die(PT_EXIT_FAIL, "interrupted by %s: %s", pt_signal_name(sig), state);
-		}
-		rc = pt_sriov_write(pf->name, &steps[k]);
-		if (rc == 0) {
-			if (strcmp(steps[k].attr, "sriov_drivers_autoprobe") == 0)
-				autoprobe_changed = steps[k].value != s.autoprobe;
-			continue;
-		}
-		undo_autoprobe(pf, s.num, s.autoprobe, autoprobe_changed, state, sizeof(state));
-		if (!pt_exists("/sys/bus/pci/devices/%s", pf->name))
-			pt_die(PT_EXIT_FAIL, "%s vanished while its VFs were changed", pf->name);
-		/* drivers/pci/iov.c sriov_numvfs_store: no driver, or one without sriov_configure */
-		if (rc == -ENOENT && strcmp(steps[k].attr, "sriov_numvfs") == 0 && !pf->driver)
-			pt_die(PT_EXIT_UNSUPPORTED, "%s: no driver is bound to the PF, and the kernel enables VFs through "
-			    "it (it answered ENOENT); %s", pf->name, state);
-		if (rc == -ENOENT && strcmp(steps[k].attr, "sriov_numvfs") == 0)
-			pt_die(PT_EXIT_UNSUPPORTED, "%s: the PF's driver (%s) cannot enable VFs (the kernel answered "
-			    "ENOENT); %s", pf->name, dash(pf->driver), state);
-		pt_die(PT_EXIT_FAIL, "write %s %d: %s (/sys/bus/pci/devices/%s/%s); %s", steps[k].attr, steps[k].value,
-		    strerror(-rc), pf->name, steps[k].attr, state);
+		snprintf(e.bdf, sizeof(e.bdf), "%s", pf->name);
+		persist_split(&txn, &e, want == 0);
 	}
-	if (!pt_dry_run && nsteps) {
-		struct pt_sriov now;
-
-		if (!pt_sriov_read(pf->name, &now))
-			pt_die(PT_EXIT_FAIL, "%s vanished while its VFs were changed", pf->name);
-		if (now.num != want) {
-			if (pt_opts.json)
-				pt_json_int(&doc, "vfs", now.num);
-			pt_die(PT_EXIT_FAIL, "%s: the kernel enabled %d of %d VFs (dmesg says why)", pf->name, now.num, want);
-		}
-	}
+	if ((rc = vfs_run(&txn, pf, &s, err, sizeof(err))) != PT_EXIT_OK)
+		pt_die(rc, "%s", err);
 	if (pt_opts.json) {
 		pt_json_int(&doc, "before", s.num);
 		pt_json_int(&doc, "vfs", want);
+		pt_json_bool(&doc, "persisted", opt_persist);
 	} else if (nsteps) {
 		printf("%s: %d -> %d VFs%s\n", pf->name, s.num, want, pt_dry_run ? " (dry run: nothing changed)" : "");
 	} else {
 		printf("%s already has %d VFs\n", pf->name, want);
 	}
+	if (opt_persist && !pt_opts.json && !pt_dry_run && want)
+		printf("%s: %d VFs at boot (%s)\n", pf->name, want, PT_SPLIT_CONF);
+	else if (opt_persist && !pt_opts.json && !pt_dry_run)
+		printf("%s: no VFs at boot (its line in %s is gone)\n", pf->name, PT_SPLIT_CONF);
 	if (opt_vfio) {
 		int sig = pt_signal_caught();
 
@@ -517,31 +798,676 @@ static int do_vfs(const struct pt_dev *pf)
 			    pf->name, want);
 		if (pt_dry_run && nsteps)
 			pt_dry_run_print("bind the %d new VFs of %s to vfio-pci once they exist\n", want, pf->name);
-		else
-			bind_vfs(pf);
+		else if ((rc = bind_vfs(pf->name, err, sizeof(err))) != PT_EXIT_OK)
+			pt_die(rc, "%s", err);
 	}
 	doc_error(PT_EXIT_OK, NULL);
 	return PT_EXIT_OK;
+}
+
+/* ---- --list-types ---- */
+
+static void one_line(const char *s, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	for (; *s && o + 3 < len; s++) {
+		if (*s == '\n') {
+			buf[o++] = ',';
+			buf[o++] = ' ';
+		} else {
+			buf[o++] = *s;
+		}
+	}
+	buf[o] = '\0';
+}
+
+static int vgpu_types(const struct pt_dev *d)
+{
+	struct pt_vgpu_type *types = pt_xcalloc(MAX_VGPU_TYPES, sizeof(*types));
+	size_t n = pt_vgpu_creatable(d->name, types, MAX_VGPU_TYPES);
+	struct pt_json j;
+
+	if (pt_opts.json) {
+		pt_json_init(&j, stdout);
+		pt_json_array_open(&j, NULL);
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!pt_opts.json) {
+			printf("%u %s\n", types[i].id, types[i].name);
+			continue;
+		}
+		pt_json_object_open(&j, NULL);
+		pt_json_int(&j, "id", types[i].id);
+		pt_json_string(&j, "name", types[i].name);
+		pt_json_object_close(&j);
+	}
+	if (pt_opts.json) {
+		pt_json_array_close(&j);
+		pt_json_finish(&j);
+	}
+	free(types);
+	return PT_EXIT_OK;
+}
+
+/* Why d cannot take mdevs, with a pointer to what it can do. */
+static void no_parent(const struct pt_dev *d)
+{
+	char (*vfs)[PT_BDF_LEN] = pt_xcalloc(MAX_VFS, sizeof(*vfs));
+	size_t n = pt_sriov_vfs(d->name, vfs, MAX_VFS);
+	char vf[PT_BDF_LEN] = "";
+
+	for (size_t i = 0; i < n && !vf[0]; i++)
+		if (pt_vgpu_capable(vfs[i]))
+			snprintf(vf, sizeof(vf), "%s", vfs[i]);
+	free(vfs);
+	if (vf[0])
+		pt_die(PT_EXIT_UNSUPPORTED, "%s is no mdev parent; its VFs take NVIDIA vGPU types: give one a type "
+		       "(vgpu-split --list-types %s, --vgpu-type ID %s)", d->name, vf, vf);
+	if (pt_vgpu_capable(d->name))
+		pt_die(PT_EXIT_UNSUPPORTED, "%s is no mdev parent: it is an NVIDIA vGPU VF (--vgpu-type gives it a type)",
+		       d->name);
+	pt_die(PT_EXIT_UNSUPPORTED, "%s is no mdev parent (not under /sys/class/mdev_bus: its driver offers no "
+	       "mediated devices) and has no NVIDIA vGPU types", d->name);
+}
+
+static int do_types(const struct pt_dev *d)
+{
+	static const char *const head[] = { "TYPE", "NAME", "AVAILABLE", "API", "DESCRIPTION" };
+	struct pt_mdev_type *types;
+	int n = pt_mdev_types(d->name, &types);
+	struct pt_table t;
+	struct pt_json j;
+
+	if (n == -ENOENT) {
+		if (pt_vgpu_capable(d->name))
+			return vgpu_types(d);
+		no_parent(d);
+	}
+	if (pt_opts.json) {
+		pt_json_init(&j, stdout);
+		pt_json_array_open(&j, NULL);
+		for (int i = 0; i < n; i++) {
+			pt_json_object_open(&j, NULL);
+			pt_json_string(&j, "type", types[i].id);
+			pt_json_string(&j, "name", types[i].name[0] ? types[i].name : NULL);
+			if (types[i].available >= 0)
+				pt_json_int(&j, "available_instances", types[i].available);
+			else
+				pt_json_null(&j, "available_instances");
+			pt_json_string(&j, "device_api", types[i].device_api[0] ? types[i].device_api : NULL);
+			pt_json_string(&j, "description", types[i].description);
+			pt_json_object_close(&j);
+		}
+		pt_json_array_close(&j);
+		pt_json_finish(&j);
+		free(types);
+		return PT_EXIT_OK;
+	}
+	pt_table_init(&t, 5, head);
+	for (int pass = 0; pass < 2 && n > 0; pass++) {
+		if (pass == 1)
+			pt_table_print_row(&t, t.headers, stdout);
+		for (int i = 0; i < n; i++) {
+			char avail[16], desc[600];
+			const char *row[5] = { types[i].id, dash(types[i].name), avail, dash(types[i].device_api), desc };
+
+			snprintf(avail, sizeof(avail), types[i].available >= 0 ? "%d" : "-", types[i].available);
+			one_line(types[i].description, desc, sizeof(desc));
+			row[4] = dash(desc);
+			if (pass == 0)
+				pt_table_measure(&t, row);
+			else
+				pt_table_print_row(&t, row, stdout);
+		}
+	}
+	free(types);
+	return PT_EXIT_OK;
+}
+
+/* ---- --create, --remove ---- */
+
+static int do_create(const struct pt_dev *d)
+{
+	struct pt_mdev_type *types, *type = NULL;
+	struct pt_mdev m;
+	char err[2048], (*uuids)[PT_UUID_LEN];
+	long count = 1;
+	int n, rc;
+
+	doc_begin("parent", d->name);
+	if (opt_count) {
+		char *end;
+
+		count = strtol(opt_count, &end, 10);
+		if (*end || end == opt_count || count < 1 || count > 256)
+			pt_die(PT_EXIT_USAGE, "--count %s: give a number from 1 to 256", opt_count);
+	}
+	if (opt_uuid && count > 1)
+		pt_die(PT_EXIT_USAGE, "--uuid names one mdev: not with --count %ld", count);
+	uuids = pt_xcalloc((size_t)count, sizeof(*uuids));
+	if (opt_uuid) {
+		const char *why = pt_uuid_parse(opt_uuid, uuids[0]);
+
+		if (why)
+			pt_die(PT_EXIT_USAGE, "--uuid %s: %s", opt_uuid, why);
+		if (pt_mdev_get(uuids[0], &m))
+			pt_die(PT_EXIT_USAGE, "an mdev %s exists already (%s on %s)", uuids[0], m.type, m.parent);
+	}
+	if ((n = pt_mdev_types(d->name, &types)) == -ENOENT)
+		no_parent(d);
+	for (int i = 0; i < n && !type; i++)
+		if (strcmp(types[i].id, opt_create) == 0)
+			type = &types[i];
+	if (!type)
+		pt_die(PT_EXIT_USAGE, "%s has no mdev type %s; 'vgpu-split --list-types %s' shows its types", d->name,
+		       opt_create, d->name);
+	if (type->available >= 0 && type->available < count && !opt_force)
+		pt_die(PT_EXIT_REFUSED, "%s: type %s has %d instance%s available, %ld asked; --force asks the kernel "
+		       "anyway", d->name, type->id, type->available, type->available == 1 ? "" : "s", count);
+	for (long i = opt_uuid ? 1 : 0; i < count; i++)
+		do
+			pt_uuid_random(uuids[i]);
+		while (pt_mdev_get(uuids[i], &m));
+
+	pt_txn_lock(false);
+	pt_txn_init(&txn, "create");
+	for (long i = 0; i < count; i++) {
+		if (pt_txn_add_mdev(&txn, true, d->name, type->id, uuids[i]) < 0)
+			pt_die(PT_EXIT_USAGE, "%s: %s is no name an mdev parent can have", d->name, type->id);
+		if (opt_persist)
+			persist_mdev(&txn, d->name, type->id, uuids[i], false);
+	}
+	rc = pt_txn_run(&txn, err, sizeof(err));
+	if (pt_opts.json) {
+		pt_json_string(&doc, "type", type->id);
+		pt_json_array_open(&doc, "created");
+		for (long i = 0; rc == PT_EXIT_OK && i < count; i++)
+			pt_json_string(&doc, NULL, uuids[i]);
+		pt_json_array_close(&doc);
+		pt_json_bool(&doc, "persisted", opt_persist && rc == PT_EXIT_OK);
+	}
+	if (rc != PT_EXIT_OK)
+		pt_die(rc, "%s", err);
+	for (long i = 0; !pt_opts.json && i < count; i++)
+		printf("%s\n", uuids[i]);
+	free(uuids);
+	free(types);
+	doc_error(PT_EXIT_OK, NULL);
+	return PT_EXIT_OK;
+}
+
+static int do_remove(void)
+{
+	char uuid[PT_UUID_LEN], err[2048], holder[512], path[512] = "";
+	const char *why = pt_uuid_parse(opt_remove, uuid);
+	struct pt_mdev m;
+	struct pt_mdev_def *defs = NULL, *def = NULL;
+	size_t ndefs = 0;
+	bool live;
+	int rc;
+
+	if (why)
+		pt_die(PT_EXIT_USAGE, "--remove %s: %s", opt_remove, why);
+	doc_begin("mdev", uuid);
+	live = pt_mdev_get(uuid, &m);
+	if (opt_persist) {
+		char *errs = NULL;
+
+		ndefs = pt_mdev_defs_read(&defs, &errs);
+		free(errs);
+		for (size_t i = 0; i < ndefs && !def; i++)
+			if (strcmp(defs[i].uuid, uuid) == 0)
+				def = &defs[i];
+		if (def)
+			pt_mdev_def_path(def->parent, uuid, path, sizeof(path));
+	}
+	if (!live && !def)
+		pt_die(PT_EXIT_FAIL, "no mdev %s is active%s", uuid, opt_persist ? " or defined" : "");
+	if (live && pt_mdev_vm_users(&m, holder, sizeof(holder)) > 0 && !opt_force)
+		pt_die(PT_EXIT_REFUSED, "mdev %s (%s on %s) is held by %s; --force asks the VM to let it go (the kernel "
+		       "waits until it does)", uuid, m.type, m.parent, holder);
+
+	pt_txn_lock(false);
+	pt_txn_init(&txn, "remove");
+	if (live && pt_txn_add_mdev(&txn, false, m.parent, m.type, uuid) < 0)
+		pt_die(PT_EXIT_FAIL, "mdev %s: its parent or type has a name no mdev can have", uuid);
+	if (def)
+		persist_mdev(&txn, def->parent, def->type, uuid, true);
+	rc = pt_txn_run(&txn, err, sizeof(err));
+	if (pt_opts.json) {
+		pt_json_bool(&doc, "removed", live && rc == PT_EXIT_OK);
+		pt_json_string(&doc, "definition_removed", def && rc == PT_EXIT_OK ? path : NULL);
+	}
+	if (rc != PT_EXIT_OK)
+		pt_die(rc, "%s", err);
+	if (!pt_opts.json) {
+		if (live)
+			printf("%s removed (%s on %s)%s\n", uuid, m.type, m.parent,
+			       pt_dry_run ? " (dry run: nothing changed)" : "");
+		if (def)
+			printf("%s no longer defined (%s removed)\n", uuid, path);
+	}
+	pt_mdev_defs_free(defs, ndefs);
+	doc_error(PT_EXIT_OK, NULL);
+	return PT_EXIT_OK;
+}
+
+/* ---- --vgpu-type ---- */
+
+/* The steps that give VF the type id (0 releases): through 0 when it has
+ * another (the driver takes a type only on a VF without one). */
+static void vgpu_steps(struct pt_txn *t, const char *vf, long current, unsigned id)
+{
+	char path[256], before[24], val[24];
+	int rc = 0;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/nvidia/current_vgpu_type", vf);
+	snprintf(before, sizeof(before), "%ld", current);
+	if (current > 0 && id > 0)
+		rc = pt_txn_add_attr(t, path, before, "0");
+	snprintf(val, sizeof(val), "%u", id);
+	if (rc == 0)
+		rc = pt_txn_add_attr(t, path, current > 0 && id > 0 ? "0" : before, val);
+	if (rc < 0)
+		pt_die(PT_EXIT_FAIL, "%s: %s; nothing was changed", path, strerror(-rc));
+}
+
+static const char *vgpu_name(const struct pt_vgpu_type *types, size_t n, unsigned long id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (types[i].id == id)
+			return types[i].name;
+	return NULL;
+}
+
+static int do_vgpu(const struct pt_dev *d)
+{
+	struct pt_vgpu_type *types = pt_xcalloc(MAX_VGPU_TYPES, sizeof(*types));
+	size_t n;
+	const char *why, *name;
+	char err[2048], holder[512];
+	unsigned id;
+	long current;
+	int rc;
+
+	doc_begin("vf", d->name);
+	if (!pt_vgpu_capable(d->name)) {
+		if (pt_mdev_is_parent(d->name))
+			pt_die(PT_EXIT_UNSUPPORTED, "%s takes mediated devices, not per-VF vGPU types: --create TYPE",
+			       d->name);
+		pt_die(PT_EXIT_UNSUPPORTED, "%s has no nvidia/creatable_vgpu_types: it is no NVIDIA vGPU VF (give a VF "
+		       "of a vGPU-capable GPU, bound to nvidia)", d->name);
+	}
+	/* the list changes as sibling VFs get types: read it now */
+	n = pt_vgpu_creatable(d->name, types, MAX_VGPU_TYPES);
+	current = pt_vgpu_current(d->name);
+	if (current < 0)
+		pt_die(PT_EXIT_FAIL, "%s: nvidia/current_vgpu_type cannot be read", d->name);
+	if ((why = pt_vgpu_type_pick(opt_vgpu, types, n, true, &id)))
+		pt_die(PT_EXIT_USAGE, "%s: --vgpu-type %s: %s; 'vgpu-split --list-types %s' shows them", d->name, opt_vgpu,
+		       why, d->name);
+	if ((unsigned long)current != id && pt_dev_vm_users(d, holder, sizeof(holder)) > 0 && !opt_force)
+		pt_die(PT_EXIT_REFUSED, "%s is held by %s; --force changes its vGPU type anyway", d->name, holder);
+
+	pt_txn_lock(false);
+	pt_txn_init(&txn, "vgpu");
+	if ((unsigned long)current != id)
+		vgpu_steps(&txn, d->name, current, id);
+	if (opt_persist) {
+		struct pt_split_entry e = { PT_SPLIT_VGPU, "", id, false, false };
+
+		snprintf(e.bdf, sizeof(e.bdf), "%s", d->name);
+		persist_split(&txn, &e, id == 0);
+	}
+	rc = pt_txn_run(&txn, err, sizeof(err));
+	if (pt_opts.json) {
+		pt_json_int(&doc, "before", current);
+		pt_json_int(&doc, "vgpu_type", rc == PT_EXIT_OK ? (long long)id : current);
+		pt_json_bool(&doc, "persisted", opt_persist && rc == PT_EXIT_OK);
+	}
+	if (rc != PT_EXIT_OK)
+		pt_die(rc, "%s", err);
+	name = vgpu_name(types, n, id);
+	if (pt_opts.json)
+		;
+	else if ((unsigned long)current == id)
+		printf("%s already has vGPU type %u%s%s%s\n", d->name, id, name ? " (" : "", name ? name : "",
+		       name ? ")" : "");
+	else
+		printf("%s: vGPU type %ld -> %u%s%s%s%s\n", d->name, current, id, name ? " (" : "", name ? name : "",
+		       name ? ")" : "", pt_dry_run ? " (dry run: nothing changed)" : "");
+	if (opt_persist && !pt_opts.json && !pt_dry_run && id)
+		printf("%s: vGPU type %u at boot (%s)\n", d->name, id, PT_SPLIT_CONF);
+	else if (opt_persist && !pt_opts.json && !pt_dry_run)
+		printf("%s: no vGPU type at boot (its line in %s is gone)\n", d->name, PT_SPLIT_CONF);
+	free(types);
+	doc_error(PT_EXIT_OK, NULL);
+	return PT_EXIT_OK;
+}
+
+/* ---- --apply ---- */
+
+enum item_state { ITEM_PENDING, ITEM_DONE, ITEM_UNCHANGED, ITEM_FAILED };
+static const char *const item_states[] = { "missing", "done", "unchanged", "failed" };
+
+struct item {
+	const struct pt_split_entry *e; /* a VF count or a vGPU type, or */
+	const struct pt_mdev_def *def;  /* an mdev */
+	enum item_state state;
+	char msg[2048];
+};
+
+static const char *item_device(const struct item *it)
+{
+	return it->e ? it->e->bdf : it->def->parent;
+}
+
+static bool item_ready(const struct item *it)
+{
+	struct pt_sriov s;
+	char drv[64];
+
+	if (it->def)
+		return pt_mdev_is_parent(it->def->parent) &&
+		       pt_exists("/sys/class/mdev_bus/%s/mdev_supported_types/%s", it->def->parent, it->def->type);
+	if (it->e->kind == PT_SPLIT_VGPU)
+		return pt_vgpu_capable(it->e->bdf);
+	return pt_sriov_read(it->e->bdf, &s) && s.numvfs_file &&
+	       pt_read_link_name(drv, sizeof(drv), "/sys/bus/pci/devices/%s/driver", it->e->bdf) > 0;
+}
+
+static struct pt_dev *rescan_find(const char *bdf)
+{
+	struct pt_bdf b;
+
+	pt_groups_free(groups, ngroups);
+	pt_host_free(&host);
+	pt_host_scan(&host);
+	pt_groups_build(&host, &groups, &ngroups);
+	return pt_bdf_parse(bdf, &b) ? NULL : pt_host_find(&host, &b);
+}
+
+static enum item_state apply_vfs(const struct pt_split_entry *e, char *msg, size_t len)
+{
+	struct pt_dev *pf = rescan_find(e->bdf);
+	struct pt_sriov s;
+	char why[1024];
+	int rc;
+
+	if (!pf || !pt_sriov_read(pf->name, &s) || s.num < 0) {
+		snprintf(msg, len, "%s: no PF with a readable sriov_numvfs", e->bdf);
+		return ITEM_FAILED;
+	}
+	if (s.total >= 0 && e->value > (unsigned)s.total) {
+		snprintf(msg, len, "%s: %u VFs persisted, the device has at most %d", e->bdf, e->value, s.total);
+		return ITEM_FAILED;
+	}
+	if ((unsigned)s.num != e->value) {
+		if (change_refused(pf, s.num > 0, why, sizeof(why)) && !opt_force) {
+			snprintf(msg, len, "%s; --force changes the VFs anyway", why);
+			return ITEM_FAILED;
+		}
+		pt_txn_free(&txn);
+		pt_txn_init(&txn, "vfs");
+		vfs_steps(&txn, pf->name, &s, (int)e->value, !e->no_autoprobe);
+		if ((rc = vfs_run(&txn, pf, &s, msg, len)) != PT_EXIT_OK)
+			return ITEM_FAILED;
+	}
+	if (e->vfio && e->value > 0 && !(pt_dry_run && (unsigned)s.num != e->value) &&
+	    bind_vfs(e->bdf, msg, len) != PT_EXIT_OK)
+		return ITEM_FAILED;
+	if ((unsigned)s.num == e->value)
+		snprintf(msg, len, "%s already has %u VFs", e->bdf, e->value);
+	else
+		snprintf(msg, len, "%s: %d -> %u VFs", e->bdf, s.num, e->value);
+	return (unsigned)s.num == e->value ? ITEM_UNCHANGED : ITEM_DONE;
+}
+
+static enum item_state apply_vgpu(const struct pt_split_entry *e, char *msg, size_t len)
+{
+	struct pt_vgpu_type *types = pt_xcalloc(MAX_VGPU_TYPES, sizeof(*types));
+	size_t n = pt_vgpu_creatable(e->bdf, types, MAX_VGPU_TYPES);
+	long current = pt_vgpu_current(e->bdf);
+	struct pt_dev *d = rescan_find(e->bdf);
+	char holder[512], err[2048];
+	enum item_state st = ITEM_DONE;
+
+	if (current == (long)e->value) {
+		snprintf(msg, len, "%s already has vGPU type %u", e->bdf, e->value);
+		st = ITEM_UNCHANGED;
+	} else if (current < 0 || !d) {
+		snprintf(msg, len, "%s: nvidia/current_vgpu_type cannot be read", e->bdf);
+		st = ITEM_FAILED;
+	} else if (!vgpu_name(types, n, e->value)) {
+		snprintf(msg, len, "%s: vGPU type %u is not creatable on it now (its siblings' types decide)", e->bdf,
+			 e->value);
+		st = ITEM_FAILED;
+	} else if (pt_dev_vm_users(d, holder, sizeof(holder)) > 0 && !opt_force) {
+		snprintf(msg, len, "%s is held by %s; --force changes its vGPU type anyway", e->bdf, holder);
+		st = ITEM_FAILED;
+	} else {
+		pt_txn_free(&txn);
+		pt_txn_init(&txn, "vgpu");
+		vgpu_steps(&txn, e->bdf, current, e->value);
+		if (pt_txn_run(&txn, err, sizeof(err)) != PT_EXIT_OK) {
+			snprintf(msg, len, "%s", err);
+			st = ITEM_FAILED;
+		} else {
+			snprintf(msg, len, "%s: vGPU type %ld -> %u (%s)", e->bdf, current, e->value,
+				 vgpu_name(types, n, e->value));
+		}
+	}
+	free(types);
+	return st;
+}
+
+static enum item_state apply_mdev(const struct pt_mdev_def *def, char *msg, size_t len)
+{
+	struct pt_mdev m;
+	struct pt_mdev_type *types;
+	int n = pt_mdev_types(def->parent, &types), avail = -1;
+	char err[2048];
+	enum item_state st = ITEM_DONE;
+
+	for (int i = 0; i < n; i++)
+		if (strcmp(types[i].id, def->type) == 0)
+			avail = types[i].available;
+	free(types);
+	if (pt_mdev_get(def->uuid, &m)) {
+		if (strcmp(m.parent, def->parent) == 0 && strcmp(m.type, def->type) == 0) {
+			snprintf(msg, len, "%s already active (%s on %s)", def->uuid, def->type, def->parent);
+			return ITEM_UNCHANGED;
+		}
+		snprintf(msg, len, "%s: an mdev with this UUID is active as %s on %s, not as defined (%s on %s)", def->uuid,
+			 m.type, m.parent, def->type, def->parent);
+		return ITEM_FAILED;
+	}
+	if (avail == 0 && !opt_force) {
+		snprintf(msg, len, "%s: %s on %s has no instance available; --force asks the kernel anyway", def->uuid,
+			 def->type, def->parent);
+		return ITEM_FAILED;
+	}
+	pt_txn_free(&txn);
+	pt_txn_init(&txn, "create");
+	if (pt_txn_add_mdev(&txn, true, def->parent, def->type, def->uuid) < 0) {
+		snprintf(msg, len, "%s: its parent or type has a name no mdev can have", def->uuid);
+		return ITEM_FAILED;
+	}
+	for (size_t i = 0; i < def->nattrs; i++) {
+		char path[256];
+
+		snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s/%s", def->uuid, def->attrs[i].name);
+		if (pt_txn_add_attr(&txn, path, "", def->attrs[i].value) < 0) {
+			snprintf(msg, len, "%s: attribute %s cannot be written", def->uuid, def->attrs[i].name);
+			return ITEM_FAILED;
+		}
+	}
+	if (pt_txn_run(&txn, err, sizeof(err)) != PT_EXIT_OK) {
+		snprintf(msg, len, "%s", err);
+		st = ITEM_FAILED;
+	} else {
+		snprintf(msg, len, "%s created (%s on %s)", def->uuid, def->type, def->parent);
+	}
+	return st;
+}
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int do_apply(void)
+{
+	struct pt_split_entry *entries = NULL;
+	struct pt_mdev_def *defs;
+	struct item *items;
+	size_t nentries = 0, ndefs, nitems = 0, left;
+	char *text = NULL, *errs = NULL, err[2048];
+	int bad = 0, failed = 0;
+	double wait = 10, deadline;
+	long len;
+
+	if (opt_wait) {
+		char *end;
+
+		wait = strtod(opt_wait, &end);
+		if (*end || end == opt_wait || !(wait >= 0 && wait <= 3600))
+			pt_die(PT_EXIT_USAGE, "--wait %s: give seconds from 0 to 3600", opt_wait);
+	}
+	len = pt_read_file(&text, 1 << 20, PT_SPLIT_CONF);
+	if (len < 0 && len != -ENOENT)
+		pt_die(PT_EXIT_FAIL, "cannot read %s: %s", PT_SPLIT_CONF, strerror((int)-len));
+	nentries = pt_split_conf_parse(text ? text : "", &entries, &bad, err, sizeof(err));
+	free(text);
+	if (bad)
+		pt_warn("%s: %s; skipped", PT_SPLIT_CONF, err);
+	ndefs = pt_mdev_defs_read(&defs, &errs);
+	for (char *line = errs, *nl; line && *line; line = nl + 1) {
+		nl = strchr(line, '\n');
+		*nl = '\0';
+		pt_warn("%s; skipped", line);
+		bad++;
+	}
+	free(errs);
+	/* VF counts first (VFs can be parents), then per-VF types, then mdevs */
+	items = pt_xcalloc(nentries + ndefs + 1, sizeof(*items));
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < nentries; i++)
+			if ((entries[i].kind == PT_SPLIT_VFS) == (pass == 0) && wanted(entries[i].bdf))
+				items[nitems++].e = &entries[i];
+	for (size_t i = 0; i < ndefs; i++)
+		if (defs[i].autostart && wanted(defs[i].parent))
+			items[nitems++].def = &defs[i];
+
+	if (nitems)
+		pt_txn_lock(false);
+	deadline = now_seconds() + wait;
+	for (left = nitems; left > 0;) {
+		bool progress = false;
+		int sig = pt_signal_caught();
+
+		if (sig)
+			break;
+		for (size_t i = 0; i < nitems; i++) {
+			struct item *it = &items[i];
+
+			if (it->state != ITEM_PENDING || !item_ready(it))
+				continue;
+			if (it->def)
+				it->state = apply_mdev(it->def, it->msg, sizeof(it->msg));
+			else if (it->e->kind == PT_SPLIT_VFS)
+				it->state = apply_vfs(it->e, it->msg, sizeof(it->msg));
+			else
+				it->state = apply_vgpu(it->e, it->msg, sizeof(it->msg));
+			if (it->state == ITEM_FAILED)
+				pt_warn("%s", it->msg);
+			else if (!pt_opts.json)
+				printf("%s\n", it->msg);
+			progress = true;
+			left--;
+		}
+		if (left == 0 || (!progress && now_seconds() >= deadline))
+			break;
+		if (!progress) {
+			struct timespec ts = { 0, 200 * 1000 * 1000 };
+
+			nanosleep(&ts, NULL);
+		}
+	}
+	for (size_t i = 0; i < nitems; i++) {
+		struct item *it = &items[i];
+
+		if (it->state == ITEM_PENDING) {
+			snprintf(it->msg, sizeof(it->msg), "%s did not appear within %g s%s", item_device(it), wait,
+				 pt_signal_caught() ? " (interrupted)" : "");
+			pt_warn("%s: %s not applied", it->msg, it->def ? it->def->uuid : it->e->kind == PT_SPLIT_VFS ?
+				"its VF count" : "its vGPU type");
+		}
+		failed += it->state == ITEM_PENDING || it->state == ITEM_FAILED;
+	}
+	if (pt_opts.json) {
+		struct pt_json j;
+
+		pt_json_init(&j, stdout);
+		pt_json_array_open(&j, NULL);
+		for (size_t i = 0; i < nitems; i++) {
+			const struct item *it = &items[i];
+
+			pt_json_object_open(&j, NULL);
+			pt_json_string(&j, "what", it->def ? "mdev" : it->e->kind == PT_SPLIT_VFS ? "vfs" : "vgpu");
+			pt_json_string(&j, "device", item_device(it));
+			pt_json_string(&j, "uuid", it->def ? it->def->uuid : NULL);
+			pt_json_string(&j, "status", item_states[it->state]);
+			pt_json_string(&j, "message", it->msg);
+			pt_json_object_close(&j);
+		}
+		pt_json_array_close(&j);
+		pt_json_finish(&j);
+	}
+	free(items);
+	free(entries);
+	pt_mdev_defs_free(defs, ndefs);
+	return failed || bad ? PT_EXIT_FAIL : PT_EXIT_OK;
 }
 
 int main(int argc, const char **argv)
 {
 	char err[1024];
 	const char **args;
-	int rc;
+	int modes, rc;
 
-	args = pt_options_parse(argc, argv, options, "DEVICE",
-				"Split a PCI device into SR-IOV virtual functions (--vfs N), list physical\n"
-				"functions and their VFs (--list), or say whether a device can be split on\n"
-				"this host (--check). DEVICE is a PCI address.",
+	args = pt_options_parse(argc, argv, options, "[DEVICE...]",
+				"Share one PCI device among guests: SR-IOV virtual functions (--vfs N),\n"
+				"NVIDIA per-VF vGPU types (--vgpu-type), mediated devices (--list-types,\n"
+				"--create, --remove); keep them at boot (--persist, --apply); list them\n"
+				"(--list); say whether a device can be split here (--check). DEVICE is a\n"
+				"PCI address.",
 				NULL);
 	pt_on_die(on_die);
-	if (!!opt_vfs + !!opt_list + !!opt_check != 1)
-		pt_die(PT_EXIT_USAGE, "give one of --vfs N, --list or --check; try '%s --help'", pt_progname);
-	if (!opt_vfs && (opt_no_autoprobe || opt_vfio || opt_force))
-		pt_die(PT_EXIT_USAGE, "--no-autoprobe, --vfio and --force go with --vfs only");
-	if (!opt_list && (!args[0] || args[1]))
-		pt_die(PT_EXIT_USAGE, "%s takes one DEVICE", opt_vfs ? "--vfs" : "--check");
+	modes = !!opt_vfs + !!opt_list + !!opt_check + !!opt_types + !!opt_create + !!opt_remove + !!opt_vgpu +
+		!!opt_apply;
+	if (modes != 1)
+		pt_die(PT_EXIT_USAGE, "give one of --vfs N, --vgpu-type ID, --list-types, --create TYPE, --remove UUID, "
+		       "--apply, --list or --check; try '%s --help'", pt_progname);
+	if (!opt_vfs && (opt_no_autoprobe || opt_vfio))
+		pt_die(PT_EXIT_USAGE, "--no-autoprobe and --vfio go with --vfs only");
+	if (!opt_create && (opt_count || opt_uuid))
+		pt_die(PT_EXIT_USAGE, "--count and --uuid go with --create only");
+	if (!opt_apply && opt_wait)
+		pt_die(PT_EXIT_USAGE, "--wait goes with --apply only");
+	if (opt_persist && !(opt_vfs || opt_vgpu || opt_create || opt_remove))
+		pt_die(PT_EXIT_USAGE, "--persist goes with --vfs, --vgpu-type, --create or --remove");
+	if (opt_force && (opt_list || opt_check || opt_types))
+		pt_die(PT_EXIT_USAGE, "--force goes with a change: --vfs, --vgpu-type, --create, --remove or --apply");
+	if (opt_remove && args[0])
+		pt_die(PT_EXIT_USAGE, "--remove takes the UUID only, no DEVICE");
+	if (!opt_list && !opt_apply && !opt_remove && (!args[0] || args[1]))
+		pt_die(PT_EXIT_USAGE, "%s takes one DEVICE", opt_vfs ? "--vfs" : opt_check ? "--check" : opt_types ?
+		       "--list-types" : opt_create ? "--create" : "--vgpu-type");
 	for (size_t i = 0; args[i]; i++)
 		if (strcmp(args[i], "-") == 0)
 			pt_die(PT_EXIT_USAGE, "DEVICE is a PCI address; - is not one");
@@ -550,12 +1476,37 @@ int main(int argc, const char **argv)
 	pt_groups_build(&host, &groups, &ngroups);
 	if (args[0]) {
 		rc = pt_resolve_devices(&host, args, false, stdin, &devs, &ndevs, err, sizeof(err));
-		if (rc != PT_EXIT_OK)
+		if (rc != PT_EXIT_OK && !(opt_apply && rc == PT_EXIT_FAIL))
 			pt_die(rc, "%s", err);
+		if (rc != PT_EXIT_OK) {
+			/* --apply DEVICE for a device that is not there yet: match by name */
+			static struct pt_dev named[64];
+
+			free(devs);
+			devs = pt_xcalloc(64, sizeof(*devs));
+			for (ndevs = 0; args[ndevs] && ndevs < 64; ndevs++) {
+				struct pt_bdf b;
+
+				if (pt_bdf_parse(args[ndevs], &b))
+					pt_die(PT_EXIT_USAGE, "%s", err);
+				pt_bdf_format(&b, named[ndevs].name);
+				devs[ndevs] = &named[ndevs];
+			}
+		}
 	}
 	if (opt_list)
 		return do_list();
 	if (opt_check)
 		return do_check(devs[0]);
+	if (opt_types)
+		return do_types(devs[0]);
+	if (opt_create)
+		return do_create(devs[0]);
+	if (opt_remove)
+		return do_remove();
+	if (opt_vgpu)
+		return do_vgpu(devs[0]);
+	if (opt_apply)
+		return do_apply();
 	return do_vfs(devs[0]);
 }

@@ -1,4 +1,5 @@
 #include "txn.h"
+#include "mdev.h"
 #include "hostuse.h"
 #include "modules.h"
 #include "msg.h"
@@ -34,6 +35,7 @@ static const char *dash(const char *s)
 }
 
 static const char *const record_ops[] = { "keep", "create", "remove" };
+static const char *const step_names[] = { "mdev-create", "mdev-remove", "attr" };
 
 /* A file's content in the journal: hex, every byte ("=" empty, "-" none). */
 static char *hex_of(const char *s)
@@ -80,6 +82,7 @@ char *pt_txn_format(const struct pt_txn *t, bool committed)
 	size_t cap = 256 + t->n * 256, o = 0;
 	char *s;
 
+	cap += t->nsteps * (2 * (256 + 128 + 128) + 32);
 	for (size_t i = 0; i < t->nfiles; i++)
 		cap += 300 + 2 * (t->files[i].old ? strlen(t->files[i].old) : 0) +
 		       2 * (t->files[i].new ? strlen(t->files[i].new) : 0);
@@ -95,6 +98,15 @@ char *pt_txn_format(const struct pt_txn *t, bool committed)
 		o += (size_t)snprintf(s + o, cap - o, "device %s %d %s %s %s %s %s %d\n", x->bdf, x->group,
 				      dash(x->from.driver), dash(x->from.override), dash(x->to.driver),
 				      dash(x->to.override), record_ops[x->record], x->record_new);
+	}
+	for (size_t i = 0; i < t->nsteps; i++) {
+		const struct pt_txn_step *x = &t->steps[i];
+		char *ph = hex_of(x->path), *ah = hex_of(x->a), *bh = hex_of(x->b);
+
+		o += (size_t)snprintf(s + o, cap - o, "step %s %s %s %s\n", step_names[x->kind], ph, ah, bh);
+		free(ph);
+		free(ah);
+		free(bh);
 	}
 	for (size_t i = 0; i < t->nfiles; i++) {
 		char *oh = hex_of(t->files[i].old), *nh = hex_of(t->files[i].new);
@@ -131,6 +143,47 @@ static int words_of(char *line, char **w)
 	return n;
 }
 
+/* The files a journal may name: driverctl's (pci-BDF), mdevctl's
+ * definitions (PARENT/UUID) and vgpu-split's own file. */
+static bool file_ours(const char *path)
+{
+	char uuid[PT_UUID_LEN], parent[128];
+	const char *rest;
+
+	if (strncmp(path, PT_PERSIST_DIR "/pci-", strlen(PT_PERSIST_DIR "/pci-")) == 0)
+		return !strchr(path + strlen(PT_PERSIST_DIR "/"), '/');
+	if (strcmp(path, PT_SPLIT_CONF) == 0)
+		return true;
+	if (strncmp(path, PT_MDEVCTL_DIR "/", strlen(PT_MDEVCTL_DIR "/")) != 0)
+		return false;
+	rest = path + strlen(PT_MDEVCTL_DIR "/");
+	if (!strchr(rest, '/') || (size_t)(strchr(rest, '/') - rest) >= sizeof(parent))
+		return false;
+	snprintf(parent, sizeof(parent), "%.*s", (int)(strchr(rest, '/') - rest), rest);
+	return pt_mdev_name_ok(parent) && !pt_uuid_parse(strchr(rest, '/') + 1, uuid) &&
+	       strcmp(uuid, strchr(rest, '/') + 1) == 0;
+}
+
+/* An attribute of an mdev (mdevctl's "attrs"): written once after the
+ * mdev is created, gone with it. */
+static bool mdev_attr(const char *path)
+{
+	return strncmp(path, "/sys/bus/mdev/devices/", 22) == 0;
+}
+
+/* Whether a step names only what it may: sysfs attributes of PCI devices,
+ * mdev parents, types and UUIDs. */
+static bool step_valid(const struct pt_txn_step *x)
+{
+	char uuid[PT_UUID_LEN];
+
+	if (x->kind == PT_STEP_ATTR)
+		return (strncmp(x->path, "/sys/bus/pci/devices/", 21) == 0 || mdev_attr(x->path)) &&
+		       !strstr(x->path, "..") && !strchr(x->a, '\n') && !strchr(x->b, '\n');
+	return pt_mdev_name_ok(x->path) && pt_mdev_name_ok(x->a) && !pt_uuid_parse(x->b, uuid) &&
+	       strcmp(uuid, x->b) == 0;
+}
+
 static bool parse_line(char *buf, struct pt_txn *t, long *pid, bool *committed)
 {
 	char *a[9];
@@ -165,12 +218,33 @@ static bool parse_line(char *buf, struct pt_txn *t, long *pid, bool *committed)
 		x.record_new = strcmp(a[8], "1") == 0;
 		t->dev = pt_xrealloc(t->dev, (t->n + 1) * sizeof(*t->dev));
 		t->dev[t->n++] = x;
+	} else if (strcmp(a[0], "step") == 0 && nw == 5) {
+		struct pt_txn_step x = { 0 };
+		char *p = unhex(a[2]), *va = unhex(a[3]), *vb = unhex(a[4]);
+		int k;
+		bool good = p && va && vb && strlen(p) < sizeof(x.path) && strlen(va) < sizeof(x.a) &&
+			    strlen(vb) < sizeof(x.b);
+
+		for (k = 0; k < 3 && strcmp(a[1], step_names[k]) != 0; k++)
+			;
+		if (good) {
+			snprintf(x.path, sizeof(x.path), "%s", p);
+			snprintf(x.a, sizeof(x.a), "%s", va);
+			snprintf(x.b, sizeof(x.b), "%s", vb);
+		}
+		free(p);
+		free(va);
+		free(vb);
+		x.kind = (enum pt_step_kind)k;
+		if (!good || k == 3 || !step_valid(&x))
+			return false;
+		t->steps = pt_xrealloc(t->steps, (t->nsteps + 1) * sizeof(*t->steps));
+		t->steps[t->nsteps++] = x;
 	} else if (strcmp(a[0], "file") == 0 && nw == 4) {
 		struct pt_txn_file f = { { 0 }, NULL, NULL };
 
-		/* only files of ours: driverctl's directory, one name below it */
-		if (strncmp(a[1], PT_PERSIST_DIR "/pci-", strlen(PT_PERSIST_DIR "/pci-")) != 0 ||
-		    strchr(a[1] + strlen(PT_PERSIST_DIR "/"), '/') || strlen(a[1]) >= sizeof(f.path))
+		/* only files of ours */
+		if (!file_ours(a[1]) || strlen(a[1]) >= sizeof(f.path))
 			return false;
 		snprintf(f.path, sizeof(f.path), "%.255s", a[1]);
 		f.old = unhex(a[2]);
@@ -281,6 +355,7 @@ void pt_txn_free(struct pt_txn *t)
 		free(t->files[i].new);
 	}
 	free(t->files);
+	free(t->steps);
 	free(t->dev);
 	memset(t, 0, sizeof(*t));
 }
@@ -335,6 +410,46 @@ int pt_txn_add_file(struct pt_txn *t, const char *path, const char *content)
 	f.new = content ? pt_xstrdup(content) : NULL;
 	t->files = pt_xrealloc(t->files, (t->nfiles + 1) * sizeof(*t->files));
 	t->files[t->nfiles++] = f;
+	return 0;
+}
+
+int pt_txn_add_mdev(struct pt_txn *t, bool create, const char *parent, const char *type, const char *uuid)
+{
+	struct pt_txn_step x = { 0 };
+
+	x.kind = create ? PT_STEP_MDEV_CREATE : PT_STEP_MDEV_REMOVE;
+	if (strlen(parent) >= sizeof(x.path) || strlen(type) >= sizeof(x.a) || strlen(uuid) >= sizeof(x.b))
+		return -EINVAL;
+	snprintf(x.path, sizeof(x.path), "%s", parent);
+	snprintf(x.a, sizeof(x.a), "%s", type);
+	snprintf(x.b, sizeof(x.b), "%s", uuid);
+	if (!step_valid(&x))
+		return -EINVAL;
+	t->steps = pt_xrealloc(t->steps, (t->nsteps + 1) * sizeof(*t->steps));
+	t->steps[t->nsteps++] = x;
+	return 0;
+}
+
+int pt_txn_add_attr(struct pt_txn *t, const char *path, const char *before, const char *value)
+{
+	struct pt_txn_step x = { 0 };
+	int rc;
+
+	x.kind = PT_STEP_ATTR;
+	if (strlen(path) >= sizeof(x.path) || strlen(value) >= sizeof(x.b))
+		return -EINVAL;
+	snprintf(x.path, sizeof(x.path), "%s", path);
+	snprintf(x.b, sizeof(x.b), "%s", value);
+	if (before && strlen(before) < sizeof(x.a))
+		snprintf(x.a, sizeof(x.a), "%s", before);
+	else if (before)
+		return -EINVAL;
+	else if ((rc = pt_read_text(x.a, sizeof(x.a), "%s", path)) < 0)
+		return rc;
+	if (!step_valid(&x))
+		return -EINVAL;
+	t->steps = pt_xrealloc(t->steps, (t->nsteps + 1) * sizeof(*t->steps));
+	t->steps[t->nsteps++] = x;
 	return 0;
 }
 
@@ -548,6 +663,28 @@ static int file_put(const struct pt_txn_file *f, const char *content)
 {
 	if (!content)
 		return pt_remove_file("%s", f->path);
+	/* mdevctl's definitions and vgpu-split's file: exactly these bytes */
+	if (strncmp(f->path, PT_PERSIST_DIR "/", strlen(PT_PERSIST_DIR "/")) != 0) {
+		if (pt_dry_run) {
+			char *shown = pt_xmalloc(2 * strlen(content) + 1);
+			size_t o = 0;
+
+			for (const char *c = content; *c; c++) {
+				if (*c == '\n') {
+					shown[o++] = '\\';
+					shown[o++] = 'n';
+				} else {
+					shown[o++] = *c;
+				}
+			}
+			shown[o] = '\0';
+			pt_dry_run_print("create %s %s\n", f->path, shown);
+			free(shown);
+			return 0;
+		}
+		pt_debug("create %s", f->path);
+		return pt_put_file_raw(content, strlen(content), "%s", f->path);
+	}
 	/* the content is one line (driverctl's format); pt_put_file adds the newline */
 	char line[256];
 
@@ -564,6 +701,62 @@ static int file_restore(const struct pt_txn_file *f)
 	return pt_put_file_raw(f->old, strlen(f->old), "%s", f->path);
 }
 
+/* Whether an mdev exists now. */
+static bool mdev_present(const char *uuid)
+{
+	return pt_exists("/sys/bus/mdev/devices/%s", uuid);
+}
+
+/* Bring a step's object to its state after (forward) or before (!forward),
+ * written only when it is not there already; then the kernel's answer. */
+static int step_move(struct pt_txn_step *x, bool forward, char *err, size_t len)
+{
+	bool create = (x->kind == PT_STEP_MDEV_CREATE) == forward;
+	char cur[128];
+	int rc;
+
+	if (x->kind == PT_STEP_ATTR) {
+		const char *want = forward ? x->b : x->a;
+
+		/* an mdev's attribute goes with the mdev; sysfs shows no value to compare */
+		if (mdev_attr(x->path) && !forward)
+			return 0;
+		if (!mdev_attr(x->path) && (rc = pt_read_text(cur, sizeof(cur), "%s", x->path)) >= 0 &&
+		    strcmp(cur, want) == 0)
+			return 0;
+		if ((rc = pt_write_attr(want, "%s", x->path)) < 0) {
+			snprintf(err, len, "write %s %s: %s", x->path, want, strerror(-rc));
+			return rc;
+		}
+		x->wrote = true;
+		if (pt_dry_run || mdev_attr(x->path))
+			return 0;
+		if ((rc = pt_read_text(cur, sizeof(cur), "%s", x->path)) < 0 || strcmp(cur, want) != 0) {
+			snprintf(err, len, "%s reads %s after %s was written", x->path, rc < 0 ? "nothing" : cur, want);
+			return -EIO;
+		}
+		return 0;
+	}
+	if (mdev_present(x->b) == create)
+		return 0;
+	if (create)
+		rc = pt_write_attr(x->b, "/sys/class/mdev_bus/%s/mdev_supported_types/%s/create", x->path, x->a);
+	else
+		rc = pt_write_attr("1", "/sys/bus/mdev/devices/%s/remove", x->b);
+	if (rc < 0) {
+		snprintf(err, len, "%s mdev %s (%s on %s): %s", create ? "creating" : "removing", x->b, x->a, x->path,
+			 rc == -EBUSY ? "busy (a VM holds it?)" : strerror(-rc));
+		return rc;
+	}
+	x->wrote = true;
+	if (!pt_dry_run && mdev_present(x->b) != create) {
+		snprintf(err, len, "mdev %s (%s on %s): the kernel did not %s it", x->b, x->a, x->path,
+			 create ? "create" : "remove");
+		return -EIO;
+	}
+	return 0;
+}
+
 /* Undo what the run did, newest first. Returns how many devices are not
  * back; err gets them. */
 static size_t roll_back(struct pt_txn *t, size_t upto, char *err, size_t len)
@@ -575,6 +768,18 @@ static size_t roll_back(struct pt_txn *t, size_t upto, char *err, size_t len)
 	for (size_t i = t->files_written; i-- > 0;)
 		if (file_restore(&t->files[i]) < 0)
 			pt_warn("rollback: %s: cannot restore it", t->files[i].path);
+	for (size_t i = t->steps_tried; i-- > 0;) {
+		struct pt_txn_step *x = &t->steps[i];
+		size_t l = strlen(err);
+
+		if (step_move(x, false, e2, sizeof(e2)) == 0) {
+			x->done = false;
+			continue;
+		}
+		pt_warn("rollback: %s", e2);
+		snprintf(err + l, len - l, "%s%s %s", stuck++ ? ", " : "", x->kind == PT_STEP_ATTR ? "attribute" : "mdev",
+			 x->kind == PT_STEP_ATTR ? x->path : x->b);
+	}
 	for (size_t k = upto; k-- > 0;) {
 		struct pt_txn_dev *x = &t->dev[k];
 
@@ -621,7 +826,13 @@ static void finish_message(struct pt_txn *t, size_t stuck, const char *stuck_lis
 
 	for (size_t i = 0; i < t->n; i++)
 		any |= t->dev[i].touched || t->dev[i].recorded;
-	if (stuck)
+	bool wrote = false;
+
+	for (size_t i = 0; i < t->steps_tried; i++)
+		wrote |= t->steps[i].wrote;
+	if (!stuck && wrote)
+		snprintf(err + l, len - l, "; every change is undone");
+	else if (stuck)
 		snprintf(err + l, len - l, "; not back: %s; 'vfio-bind --restore' finishes the job", stuck_list);
 	else if (any)
 		snprintf(err + l, len - l, "; every device is back where it was");
@@ -634,7 +845,7 @@ static void finish_message(struct pt_txn *t, size_t stuck, const char *stuck_lis
 int pt_txn_run(struct pt_txn *t, char *err, size_t errlen)
 {
 	size_t done = 0, stuck;
-	bool work = t->nfiles > 0, vfio_checked = false;
+	bool work = t->nfiles > 0 || t->nsteps > 0, vfio_checked = false;
 	char stuck_list[512] = "";
 	int rc = 0;
 
@@ -696,6 +907,15 @@ int pt_txn_run(struct pt_txn *t, char *err, size_t errlen)
 	}
 	if (rc == 0)
 		rc = check_vfio_nodes(t, err, errlen);
+	for (size_t i = 0; i < t->nsteps && rc == 0; i++) {
+		if ((rc = interrupted()) < 0)
+			break;
+		t->steps_tried++;
+		if ((rc = step_move(&t->steps[i], true, err, errlen)) == 0)
+			t->steps[i].done = true;
+		else
+			t->step_error = rc;
+	}
 	for (size_t i = 0; i < t->nfiles && rc == 0; i++) {
 		if ((rc = interrupted()) < 0)
 			break;
@@ -769,9 +989,29 @@ bool pt_txn_pending(long *pid)
  * driverctl file or the journal. */
 static void remove_tmp_files(void)
 {
-	static const char *const dirs[] = { PT_RECORD_DIR, PT_PERSIST_DIR, "/run/passthru-utils" };
+	static const char *const dirs[] = { PT_RECORD_DIR, PT_PERSIST_DIR, "/run/passthru-utils", "/etc/passthru-utils" };
+	char **parents = NULL;
+	int np = pt_list_dir(&parents, PT_MDEVCTL_DIR);
 
-	for (size_t d = 0; d < 3; d++) {
+	/* mdevctl's PARENT/UUID.tmp of a definition this toolkit wrote */
+	for (int p = 0; p < np; p++) {
+		char **names = NULL;
+		int n = pt_mdev_name_ok(parents[p]) ? pt_list_dir(&names, PT_MDEVCTL_DIR "/%s", parents[p]) : 0;
+		char uuid[PT_UUID_LEN], base[64];
+
+		for (int i = 0; i < n; i++) {
+			size_t l = strlen(names[i]);
+
+			snprintf(base, sizeof(base), "%.*s", (int)(l > 4 ? l - 4 : 0), names[i]);
+			if (l == 40 && strcmp(names[i] + 36, ".tmp") == 0 && !pt_uuid_parse(base, uuid))
+				pt_remove_file(PT_MDEVCTL_DIR "/%s/%s", parents[p], names[i]);
+		}
+		if (n > 0)
+			pt_free_names(names, n);
+	}
+	if (np > 0)
+		pt_free_names(parents, np);
+	for (size_t d = 0; d < 4; d++) {
 		char **names = NULL;
 		int n = pt_list_dir(&names, "%s", dirs[d]);
 
@@ -824,6 +1064,19 @@ static int restore_journal(struct pt_txn *t, char *msg, size_t len)
 	for (size_t i = 0; i < t->nfiles; i++)
 		if (file_restore(&t->files[i]) < 0)
 			pt_warn("%s: cannot restore it", t->files[i].path);
+	for (size_t i = t->nsteps; i-- > 0;) {
+		struct pt_txn_step *x = &t->steps[i];
+		char e2[512];
+		size_t l = strlen(stuck_list);
+
+		if (step_move(x, false, e2, sizeof(e2)) == 0) {
+			moved += x->wrote;
+			continue;
+		}
+		pt_warn("%s", e2);
+		snprintf(stuck_list + l, sizeof(stuck_list) - l, "%s%s %s", stuck++ ? ", " : "",
+			 x->kind == PT_STEP_ATTR ? "attribute" : "mdev", x->kind == PT_STEP_ATTR ? x->path : x->b);
+	}
 	for (size_t k = t->n; k-- > 0;) {
 		struct pt_txn_dev *x = &t->dev[k];
 		char e2[512];
@@ -868,6 +1121,12 @@ static int restore_journal(struct pt_txn *t, char *msg, size_t len)
 		return PT_EXIT_FAIL;
 	}
 	journal_remove();
+	if (t->nsteps) {
+		snprintf(msg, len, "%sthe %s run of pid %ld was interrupted; %zu change%s %s, everything %s where it "
+			 "was before it%s", dry, t->action, pid, moved, moved == 1 ? "" : "s",
+			 pt_dry_run ? "would be undone" : "undone", pt_dry_run ? "would be" : "is", gone_note);
+		return PT_EXIT_OK;
+	}
 	snprintf(msg, len, "%sthe %s run of pid %ld was interrupted; %zu device%s %s back, every device %s "
 		 "where it was before it%s", dry, t->action, pid, moved, moved == 1 ? "" : "s",
 		 pt_dry_run ? "would be put" : "put", pt_dry_run ? "would be" : "is", gone_note);

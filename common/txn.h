@@ -61,6 +61,20 @@ struct pt_txn_file {
 	char *new;        /* its content after, NULL to remove it */
 };
 
+/* A change that is no driver move: an mdev created or removed, a sysfs
+ * attribute written (a VF's current_vgpu_type). Applied after the
+ * devices, before the files; undone newest first. */
+enum pt_step_kind { PT_STEP_MDEV_CREATE, PT_STEP_MDEV_REMOVE, PT_STEP_ATTR };
+
+struct pt_txn_step {
+	enum pt_step_kind kind;
+	char path[256];   /* ATTR: the attribute (/sys/...); MDEV: the parent */
+	char a[128];      /* ATTR: its value before; MDEV: the type */
+	char b[128];      /* ATTR: its value after; MDEV: the UUID */
+	bool done;        /* applied (and verified) by this run */
+	bool wrote;       /* a write was made for it */
+};
+
 struct pt_txn {
 	char action[16];  /* "bind", "unbind", "apply": in the journal and messages */
 	struct pt_txn_dev *dev;
@@ -68,6 +82,10 @@ struct pt_txn {
 	struct pt_txn_file *files;
 	size_t nfiles;
 	size_t files_written; /* how many of files the run has tried to write */
+	struct pt_txn_step *steps;
+	size_t nsteps;
+	size_t steps_tried;   /* how many of steps the run has tried */
+	int step_error;       /* the -errno of the step that failed (-EIO: the kernel said no) */
 	long owner;                    /* a lease's supervisor, 0: this process */
 	unsigned long long owner_start; /* its start time, naming it uniquely */
 	int signal;       /* the signal that ended the run, or 0 */
@@ -85,6 +103,13 @@ int pt_txn_add(struct pt_txn *t, const struct pt_dev *d, const char *driver, con
 /* Add a file under /etc to be replaced by `content` (NULL: removed). Its
  * old content is read now. */
 int pt_txn_add_file(struct pt_txn *t, const char *path, const char *content);
+
+/* Add a step: an mdev to create (or remove) under parent, of type, with
+ * uuid; an attribute to write (from `before`, or NULL: its present value,
+ * read now; a step's verify reads `value` back). Return 0
+ * or -errno (-EINVAL: a name that cannot be one). */
+int pt_txn_add_mdev(struct pt_txn *t, bool create, const char *parent, const char *type, const char *uuid);
+int pt_txn_add_attr(struct pt_txn *t, const char *path, const char *before, const char *value);
 
 /* Journal, apply, verify; on a failure or a signal, roll back. Returns
  * PT_EXIT_OK, or an exit code with a one-line message in err that says

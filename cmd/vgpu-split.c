@@ -575,8 +575,7 @@ static bool change_refused(const struct pt_dev *pf, bool vfs_go, char *why, size
 }
 
 /* The writes that take pf from s->num VFs to want, as steps of t: through
- * 0 when VFs exist, sriov_drivers_autoprobe before enabling (only when it
- * is not so already). */
+ * 0 when VFs exist, sriov_drivers_autoprobe before enabling. */
 static void vfs_steps(struct pt_txn *t, const char *pf, const struct pt_sriov *s, int want, int autoprobe)
 {
 	struct pt_sriov_step steps[3];
@@ -588,8 +587,6 @@ static void vfs_steps(struct pt_txn *t, const char *pf, const struct pt_sriov *s
 		char path[256], before[16], val[16];
 		int rc;
 
-		if (ap && s->autoprobe == steps[k].value)
-			continue;
 		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/%s", pf, steps[k].attr);
 		snprintf(before, sizeof(before), "%d", ap ? s->autoprobe : num);
 		snprintf(val, sizeof(val), "%d", steps[k].value);
@@ -647,11 +644,14 @@ static int vfs_run(struct pt_txn *t, const struct pt_dev *pf, const struct pt_sr
 		snprintf(msg, len, "%s: the PF's driver (%s) cannot enable VFs (the kernel answered ENOENT); %s",
 			 pf->name, dash(pf->driver), state);
 		return PT_EXIT_UNSUPPORTED;
-	} else if (t->step_error == -EIO && strstr(x->path, "/sriov_numvfs")) {
-		snprintf(msg, len, "%s: the kernel enabled fewer VFs than the %s asked (dmesg says why); %s", pf->name,
-			 x->b, state);
+	} else if (t->step_error == -EPROTO && strstr(x->path, "/sriov_numvfs")) {
+		snprintf(msg, len, "%s: the kernel did not enable the %s VFs asked (dmesg says why); %s", pf->name, x->b,
+			 state);
+	} else if (t->step_error == -EPROTO) {
+		snprintf(msg, len, "%.1500s; %s", err, state);
 	} else {
-		snprintf(msg, len, "write %s %s: %s; %s", x->path, x->b, strerror(-t->step_error), state);
+		snprintf(msg, len, "write %s %s: %s (%s); %s", strrchr(x->path, '/') + 1, x->b, strerror(-t->step_error),
+			 x->path, state);
 	}
 	return PT_EXIT_FAIL;
 }
@@ -659,12 +659,14 @@ static int vfs_run(struct pt_txn *t, const struct pt_dev *pf, const struct pt_sr
 /* Bind pf's VFs to vfio-pci through the core (a new scan: they are new
  * devices). NVIDIA vGPU VFs stay on nvidia. Returns an exit code, the
  * reason in err. */
-static int bind_vfs(const char *pf, char *err, size_t len)
+static int bind_vfs(const char *pf_name, char *err, size_t len)
 {
-	char (*names)[PT_BDF_LEN];
+	char (*names)[PT_BDF_LEN], pf[PT_BDF_LEN];
 	size_t n;
 	int rc;
 
+	/* pf_name may live in the scan that goes now */
+	snprintf(pf, sizeof(pf), "%s", pf_name);
 	pt_groups_free(groups, ngroups);
 	pt_host_free(&host);
 	pt_host_scan(&host);

@@ -707,8 +707,9 @@ static bool mdev_present(const char *uuid)
 	return pt_exists("/sys/bus/mdev/devices/%s", uuid);
 }
 
-/* Bring a step's object to its state after (forward) or before (!forward),
- * written only when it is not there already; then the kernel's answer. */
+/* Bring a step's object to its state after (forward) or before (!forward);
+ * an mdev is created or removed only when it is not so already, an
+ * attribute written back only when it differs; then the kernel's answer. */
 static int step_move(struct pt_txn_step *x, bool forward, char *err, size_t len)
 {
 	bool create = (x->kind == PT_STEP_MDEV_CREATE) == forward;
@@ -721,8 +722,8 @@ static int step_move(struct pt_txn_step *x, bool forward, char *err, size_t len)
 		/* an mdev's attribute goes with the mdev; sysfs shows no value to compare */
 		if (mdev_attr(x->path) && !forward)
 			return 0;
-		if (!mdev_attr(x->path) && (rc = pt_read_text(cur, sizeof(cur), "%s", x->path)) >= 0 &&
-		    strcmp(cur, want) == 0)
+		/* forward, the plan decided the write; back, only what differs */
+		if (!forward && (rc = pt_read_text(cur, sizeof(cur), "%s", x->path)) >= 0 && strcmp(cur, want) == 0)
 			return 0;
 		if ((rc = pt_write_attr(want, "%s", x->path)) < 0) {
 			snprintf(err, len, "write %s %s: %s", x->path, want, strerror(-rc));
@@ -733,7 +734,7 @@ static int step_move(struct pt_txn_step *x, bool forward, char *err, size_t len)
 			return 0;
 		if ((rc = pt_read_text(cur, sizeof(cur), "%s", x->path)) < 0 || strcmp(cur, want) != 0) {
 			snprintf(err, len, "%s reads %s after %s was written", x->path, rc < 0 ? "nothing" : cur, want);
-			return -EIO;
+			return -EPROTO;
 		}
 		return 0;
 	}
@@ -752,7 +753,7 @@ static int step_move(struct pt_txn_step *x, bool forward, char *err, size_t len)
 	if (!pt_dry_run && mdev_present(x->b) != create) {
 		snprintf(err, len, "mdev %s (%s on %s): the kernel did not %s it", x->b, x->a, x->path,
 			 create ? "create" : "remove");
-		return -EIO;
+		return -EPROTO;
 	}
 	return 0;
 }

@@ -85,7 +85,9 @@ struct pt_txn {
 	struct pt_txn_step *steps;
 	size_t nsteps;
 	size_t steps_tried;   /* how many of steps the run has tried */
-	int step_error;       /* the -errno of the step that failed (-EIO: the kernel said no) */
+	int step_error;       /* the -errno of the step that failed; -EPROTO: written, but the
+			       * kernel's answer differs (an attribute reads back otherwise,
+			       * an mdev did not appear or go) */
 	long owner;                    /* a lease's supervisor, 0: this process */
 	unsigned long long owner_start; /* its start time, naming it uniquely */
 	int signal;       /* the signal that ended the run, or 0 */

@@ -16,12 +16,12 @@ fresh
 
 # ---- --list ----
 out=$(run_capture "$VS" --sysroot "$S" --list)
-same "PF            PF-DRIVER  TOTAL  VFS  VF-ID      VF            GROUP  DRIVER    HOLDER
-0000:18:00.0  i40e       64     4    8086:154c  0000:18:02.0  9      iavf      -
-0000:18:00.0  i40e       64     4    8086:154c  0000:18:02.1  10     iavf      -
-0000:18:00.0  i40e       64     4    8086:154c  0000:18:02.2  11     iavf      -
-0000:18:00.0  i40e       64     4    8086:154c  0000:18:02.3  12     vfio-pci  -
-0000:18:00.1  i40e       64     0    8086:154c  -             -      -         -
+same "PF            PF-DRIVER  TOTAL  VFS  VF-ID      VF            GROUP  DRIVER    VGPU  HOLDER
+0000:18:00.0  i40e       64     4    8086:154c  0000:18:02.0  9      iavf      -     -
+0000:18:00.0  i40e       64     4    8086:154c  0000:18:02.1  10     iavf      -     -
+0000:18:00.0  i40e       64     4    8086:154c  0000:18:02.2  11     iavf      -     -
+0000:18:00.0  i40e       64     4    8086:154c  0000:18:02.3  12     vfio-pci  -     -
+0000:18:00.1  i40e       64     0    8086:154c  -             -      -         -     -
 --- stderr
 --- exit 0" "--list: every PF, one line per VF, exit 0"
 
@@ -43,10 +43,10 @@ same '[
 out=$(run_capture "$VS" --sysroot "$S" --list -J 18:00.0)
 j=$(echo "$out" | sed '/^--- stderr/,$d')
 echo "$j" | jq -e '. == [{"pf":"0000:18:00.0","driver":"i40e","total_vfs":64,"num_vfs":4,"vf_id":"8086:154c","vfs":[
-  {"bdf":"0000:18:02.0","group":9,"driver":"iavf","holder":null},
-  {"bdf":"0000:18:02.1","group":10,"driver":"iavf","holder":null},
-  {"bdf":"0000:18:02.2","group":11,"driver":"iavf","holder":null},
-  {"bdf":"0000:18:02.3","group":12,"driver":"vfio-pci","holder":null}]}]' >/dev/null
+  {"bdf":"0000:18:02.0","group":9,"driver":"iavf","vgpu_type":null,"holder":null},
+  {"bdf":"0000:18:02.1","group":10,"driver":"iavf","vgpu_type":null,"holder":null},
+  {"bdf":"0000:18:02.2","group":11,"driver":"iavf","vgpu_type":null,"holder":null},
+  {"bdf":"0000:18:02.3","group":12,"driver":"vfio-pci","vgpu_type":null,"holder":null}]}]' >/dev/null
 ok $? "--list -J 18:00.0: the PF and its four VFs, groups and drivers"
 
 out=$(run_capture "$VS" --sysroot "$S" --list -J 02:00.0)
@@ -62,7 +62,7 @@ mkdir -p "$S/proc/4242/fd"
 ln -s /dev/vfio/12 "$S/proc/4242/fd/5"
 echo qemu-system-x86 >"$S/proc/4242/comm"
 out=$("$VS" --sysroot "$S" --list 18:00.0 | tail -n 1)
-same "0000:18:00.0  i40e       64     4    8086:154c  0000:18:02.3  12     vfio-pci  qemu-system-x86 (pid 4242) /dev/vfio/12" \
+same "0000:18:00.0  i40e       64     4    8086:154c  0000:18:02.3  12     vfio-pci  -     qemu-system-x86 (pid 4242) /dev/vfio/12" \
 	"--list names the process holding a VF's /dev/vfio group"
 
 # ---- --dry-run: the exact writes ----
@@ -129,6 +129,7 @@ same '{
   "dry_run": true,
   "before": 0,
   "vfs": 2,
+  "persisted": false,
   "error": null
 }
 --- stderr
@@ -146,10 +147,13 @@ ok $? "sriov_numvfs 2, sriov_drivers_autoprobe 0 afterwards"
 out=$(run_capture "$VS" --sysroot "$S" -v --vfs 3 18:00.0)
 same "0000:18:00.0: 2 -> 3 VFs
 --- stderr
+vgpu-split: journal /run/passthru-utils/journal
 vgpu-split: write $S/sys/bus/pci/devices/0000:18:00.0/sriov_numvfs 0
 vgpu-split: write $S/sys/bus/pci/devices/0000:18:00.0/sriov_drivers_autoprobe 1
 vgpu-split: write $S/sys/bus/pci/devices/0000:18:00.0/sriov_numvfs 3
---- exit 0" "-v --vfs 3: the writes logged, through 0"
+vgpu-split: journal /run/passthru-utils/journal (committed)
+vgpu-split: journal /run/passthru-utils/journal removed
+--- exit 0" "-v --vfs 3: the journal first, the writes logged, through 0"
 
 fresh
 out=$(run_capture "$VS" --sysroot "$S" --vfs 65 18:00.1)
@@ -214,19 +218,21 @@ ok $? "--check without IOMMU groups: fail, exit 4"
 FV=$BUILDDIR/faults/vgpu-split
 if [ -x "$FV" ]; then
 	fresh
-	out=$(PASSTHRU_SIGNAL_WRITE=2 run_capture "$FV" --sysroot "$S" --vfs 2 --no-autoprobe 18:00.0)
+	# the 3rd change: the journal, sriov_numvfs 0, then sriov_drivers_autoprobe 0
+	out=$(PASSTHRU_SIGNAL_WRITE=3 run_capture "$FV" --sysroot "$S" --vfs 2 --no-autoprobe 18:00.0)
 	same "--- stderr
-vgpu-split: interrupted by SIGTERM: 0000:18:00.0 has 0 VFs (it had 4); sriov_drivers_autoprobe back to 1
---- exit 1" "SIGTERM at the autoprobe write: stops, says where the VFs are"
-	[ "$(cat "$PF/sriov_numvfs") $(cat "$PF/sriov_drivers_autoprobe")" = "0 1" ]
-	ok $? "sriov_drivers_autoprobe restored to 1; 0 VFs"
+vgpu-split: interrupted by SIGTERM: 0000:18:00.0 has 4 VFs (it had 4); sriov_drivers_autoprobe back to 1
+--- exit 1" "SIGTERM at the autoprobe write: rolled back, says where the VFs are"
+	[ "$(cat "$PF/sriov_numvfs") $(cat "$PF/sriov_drivers_autoprobe")" = "4 1" ]
+	ok $? "sriov_drivers_autoprobe restored to 1; the 4 VFs back"
+	[ ! -e "$S/run/passthru-utils/journal" ]; ok $? "no journal left after the rollback"
 	fresh
 	out=$(PASSTHRU_FAIL_WRITE=3 run_capture "$FV" --sysroot "$S" --vfs 2 --no-autoprobe 18:00.0)
 	same "--- stderr
-vgpu-split: write sriov_numvfs 2: Input/output error (/sys/bus/pci/devices/0000:18:00.0/sriov_numvfs); 0000:18:00.0 has 0 VFs (it had 4); sriov_drivers_autoprobe back to 1
---- exit 1" "the enabling write fails: exit 1, autoprobe restored, state said"
-	[ "$(cat "$PF/sriov_numvfs") $(cat "$PF/sriov_drivers_autoprobe")" = "0 1" ]
-	ok $? "files afterwards: 0 VFs, autoprobe 1"
+vgpu-split: write sriov_numvfs 2: Input/output error (/sys/bus/pci/devices/0000:18:00.0/sriov_numvfs); 0000:18:00.0 has 4 VFs (it had 4); sriov_drivers_autoprobe back to 1
+--- exit 1" "the enabling write fails: exit 1, every write undone, state said"
+	[ "$(cat "$PF/sriov_numvfs") $(cat "$PF/sriov_drivers_autoprobe")" = "4 1" ]
+	ok $? "files afterwards: the 4 VFs back, autoprobe 1"
 else
 	ok 0 "# SKIP fault build not present"
 fi

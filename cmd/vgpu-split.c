@@ -936,6 +936,7 @@ static int do_create(const struct pt_dev *d)
 	char err[2048], (*uuids)[PT_UUID_LEN];
 	long count = 1;
 	int n, rc;
+	bool exists = false;
 
 	doc_begin("parent", d->name);
 	if (opt_count) {
@@ -953,8 +954,10 @@ static int do_create(const struct pt_dev *d)
 
 		if (why)
 			pt_die(PT_EXIT_USAGE, "--uuid %s: %s", opt_uuid, why);
-		if (pt_mdev_get(uuids[0], &m))
+		if (pt_mdev_get(uuids[0], &m) && (strcmp(m.parent, d->name) != 0 || strcmp(m.type, opt_create) != 0))
 			pt_die(PT_EXIT_USAGE, "an mdev %s exists already (%s on %s)", uuids[0], m.type, m.parent);
+		/* the very mdev asked for is there: nothing to create, --persist keeps it */
+		exists = m.uuid[0] != '\0';
 	}
 	if ((n = pt_mdev_types(d->name, &types)) == -ENOENT)
 		no_parent(d);
@@ -964,7 +967,7 @@ static int do_create(const struct pt_dev *d)
 	if (!type)
 		pt_die(PT_EXIT_USAGE, "%s has no mdev type %s; 'vgpu-split --list-types %s' shows its types", d->name,
 		       opt_create, d->name);
-	if (type->available >= 0 && type->available < count && !opt_force)
+	if (!exists && type->available >= 0 && type->available < count && !opt_force)
 		pt_die(PT_EXIT_REFUSED, "%s: type %s has %d instance%s available, %ld asked; --force asks the kernel "
 		       "anyway", d->name, type->id, type->available, type->available == 1 ? "" : "s", count);
 	for (long i = opt_uuid ? 1 : 0; i < count; i++)
@@ -975,7 +978,7 @@ static int do_create(const struct pt_dev *d)
 	pt_txn_lock(false);
 	pt_txn_init(&txn, "create");
 	for (long i = 0; i < count; i++) {
-		if (pt_txn_add_mdev(&txn, true, d->name, type->id, uuids[i]) < 0)
+		if (!exists && pt_txn_add_mdev(&txn, true, d->name, type->id, uuids[i]) < 0)
 			pt_die(PT_EXIT_USAGE, "%s: %s is no name an mdev parent can have", d->name, type->id);
 		if (opt_persist)
 			persist_mdev(&txn, d->name, type->id, uuids[i], false);
@@ -984,14 +987,16 @@ static int do_create(const struct pt_dev *d)
 	if (pt_opts.json) {
 		pt_json_string(&doc, "type", type->id);
 		pt_json_array_open(&doc, "created");
-		for (long i = 0; rc == PT_EXIT_OK && i < count; i++)
+		for (long i = 0; rc == PT_EXIT_OK && !exists && i < count; i++)
 			pt_json_string(&doc, NULL, uuids[i]);
 		pt_json_array_close(&doc);
 		pt_json_bool(&doc, "persisted", opt_persist && rc == PT_EXIT_OK);
 	}
 	if (rc != PT_EXIT_OK)
 		pt_die(rc, "%s", err);
-	for (long i = 0; !pt_opts.json && i < count; i++)
+	if (exists && !pt_opts.json)
+		printf("%s already active (%s on %s)%s\n", uuids[0], type->id, d->name, opt_persist ? "; defined now" : "");
+	for (long i = 0; !exists && !pt_opts.json && i < count; i++)
 		printf("%s\n", uuids[i]);
 	free(uuids);
 	free(types);

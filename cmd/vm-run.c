@@ -8,6 +8,7 @@
 #include "hostcheck.h"
 #include "iommu.h"
 #include "libvirt.h"
+#include "mdev.h"
 #include "msg.h"
 #include "options.h"
 #include "output.h"
@@ -32,7 +33,8 @@ enum {
 	OPT_DEVICE = 1, OPT_GPU, OPT_ROMFILE, OPT_PRIMARY, OPT_MDEV,
 };
 
-static char *opt_mem, *opt_cpus, *opt_hugepages, *opt_cdrom, *opt_name, *opt_qmp, *opt_display, *opt_accel,
+static char vm_uuid[PT_UUID_LEN];
+static char *opt_uuid, *opt_mem, *opt_cpus, *opt_hugepages, *opt_cdrom, *opt_name, *opt_qmp, *opt_display, *opt_accel,
 	*opt_qemu, *opt_profile, *opt_emit;
 static int opt_uefi, opt_secure, opt_check, opt_managed, opt_memlock;
 
@@ -53,6 +55,8 @@ static struct poptOption options[] = {
 	{ "secure-boot", '\0', POPT_ARG_NONE, &opt_secure, 0, "with --uefi: firmware with Secure Boot", NULL },
 	{ "cdrom", '\0', POPT_ARG_STRING, &opt_cdrom, 0, "an ISO image as the guest's CD-ROM", "FILE" },
 	{ "name", 'n', POPT_ARG_STRING, &opt_name, 0, "the VM's name (default vm)", "NAME" },
+	{ "uuid", '\0', POPT_ARG_STRING, &opt_uuid, 0,
+	  "the VM's UUID (default: the first --mdev's, as NVIDIA's vGPU manager wants)", "UUID" },
 	{ "qmp", '\0', POPT_ARG_STRING, &opt_qmp, 0, "a QMP server on this UNIX socket", "PATH" },
 	{ "display", '\0', POPT_ARG_STRING, &opt_display, 0, "none, gtk, sdl or spice", "UI" },
 	{ "accel", '\0', POPT_ARG_STRING, &opt_accel, 0, "kvm or tcg (default: kvm when /dev/kvm opens)", "ACCEL" },
@@ -216,19 +220,6 @@ static void add_vm_dev(enum pt_vm_dev_kind kind, const char *name, unsigned slot
 	snprintf(v->host, sizeof(v->host), "%s", name);
 }
 
-static bool uuid_ok(const char *s)
-{
-	if (strlen(s) != 36)
-		return false;
-	for (int i = 0; i < 36; i++) {
-		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-
-		if (dash ? s[i] != '-' : !strchr("0123456789abcdefABCDEF", s[i]))
-			return false;
-	}
-	return true;
-}
-
 /* The devices the options name: each --device alone at a slot; each --gpu
  * with every function of its card (the same bus and device number) at one
  * slot, the host's function numbers kept. */
@@ -241,11 +232,14 @@ static void build_devices(void)
 		struct want *x = &wants[w];
 
 		if (x->kind == OPT_MDEV) {
-			if (!uuid_ok(x->arg))
-				pt_die(PT_EXIT_USAGE, "--mdev %s: not a UUID", x->arg);
+			char uuid[PT_UUID_LEN];
+			const char *why = pt_uuid_parse(x->arg, uuid);
+
+			if (why)
+				pt_die(PT_EXIT_USAGE, "--mdev %s: %s", x->arg, why);
 			if (vm.ndevs >= PT_VM_MAX_DEVS)
 				pt_die(PT_EXIT_USAGE, "more than %d devices", PT_VM_MAX_DEVS);
-			add_vm_dev(PT_VM_DEV_MDEV, x->arg, slot++, 0, false, NULL, false);
+			add_vm_dev(PT_VM_DEV_MDEV, uuid, slot++, 0, false, NULL, false);
 			continue;
 		}
 		if (!scanned) {
@@ -689,6 +683,17 @@ int main(int argc, const char **argv)
 	vm.display = opt_display;
 
 	build_devices();
+	if (opt_uuid) {
+		const char *why = pt_uuid_parse(opt_uuid, vm_uuid);
+
+		if (why)
+			pt_die(PT_EXIT_USAGE, "--uuid %s: %s", opt_uuid, why);
+		vm.uuid = vm_uuid;
+	}
+	/* NVIDIA's vGPU manager ties a vGPU to the VM's UUID: the first mdev's */
+	for (size_t i = 0; !vm.uuid && i < vm.ndevs; i++)
+		if (vm.devs[i].kind == PT_VM_DEV_MDEV)
+			vm.uuid = vm.devs[i].host;
 	fx.can_assign = true; /* until a check fails */
 
 	if (vm.uefi) {
@@ -769,8 +774,17 @@ int main(int argc, const char **argv)
 	qargc = pt_vm_argv(&vm, &(struct pt_vm_facts){ .qemu = pf.qemu_path, .accel = pf.accel_chosen,
 						       .fw = vm.uefi ? &fw : NULL }, &qargv);
 	if (opt_managed && npdevs) {
-		/* the same refusals as vfio-bind: the plan has the last word */
-		rc = pt_vfio_plan(&host, groups, ngroups, pdevs, npdevs, 0, &plan, &nplan, err, sizeof(err));
+		/* the same refusals as vfio-bind: the plan has the last word; an
+		 * NVIDIA vGPU VF stays on nvidia */
+		struct pt_dev **bind = pt_xcalloc(npdevs, sizeof(*bind));
+		size_t nbind = 0;
+
+		for (size_t i = 0; i < npdevs; i++)
+			if (!pt_vgpu_capable(pdevs[i]->name))
+				bind[nbind++] = pdevs[i];
+		rc = nbind ? pt_vfio_plan(&host, groups, ngroups, bind, nbind, 0, &plan, &nplan, err, sizeof(err))
+			   : PT_EXIT_OK;
+		free(bind);
 		if (rc != PT_EXIT_OK)
 			pt_die(rc, "%s", err);
 	}

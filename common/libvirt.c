@@ -53,6 +53,8 @@ void pt_libvirt_domain(FILE *f, const struct pt_vm *vm, const struct pt_vm_firmw
 	fputs("  <name>", f);
 	xml(f, vm->name);
 	fputs("</name>\n", f);
+	if (vm->uuid)
+		fprintf(f, "  <uuid>%s</uuid>\n", vm->uuid);
 	fprintf(f, "  <memory unit='MiB'>%llu</memory>\n", vm->mem_mib);
 	fprintf(f, "  <vcpu>%u</vcpu>\n", vm->cpus);
 	if (vm->hugepage_kib)

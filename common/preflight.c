@@ -1,4 +1,5 @@
 #include "preflight.h"
+#include "mdev.h"
 #include "hostuse.h"
 #include "msg.h"
 #include "reset.h"
@@ -132,6 +133,20 @@ static void check_groups(struct pt_preflight *p, struct pt_findings *f)
 			fail(p, f, PT_EXIT_UNSUPPORTED, "group", msg);
 			continue;
 		}
+		if (pt_vgpu_capable(d->name)) {
+			/* vGPU 17 and later: the VF stays on nvidia, which gives QEMU its VFIO device */
+			long t = pt_vgpu_current(d->name);
+
+			if (t > 0) {
+				pt_findings_add(f, PT_ST_OK, "group", "%s is an NVIDIA vGPU VF with vGPU type %ld: passed "
+						"as it is, on %s", d->name, t, d->driver ? d->driver : "no driver");
+			} else {
+				snprintf(msg, sizeof(msg), "%s is an NVIDIA vGPU VF without a vGPU type: give it one first "
+					 "(vgpu-split --vgpu-type ID %s; --list-types shows them)", d->name, d->name);
+				fail(p, f, PT_EXIT_REFUSED, "group", msg);
+			}
+			continue;
+		}
 		if (!p->managed && !(d->driver && strcmp(d->driver, "vfio-pci") == 0)) {
 			snprintf(msg, sizeof(msg), "%s is on %s, not vfio-pci: bind it first (vfio-bind --group %s) or "
 				 "let vm-run do it (--managed)", d->name, d->driver ? d->driver : "no driver", d->name);
@@ -179,7 +194,7 @@ static void check_host_use(struct pt_preflight *p, struct pt_findings *f)
 			snprintf(why, sizeof(why), "%s is held by a running VM: %s; stop it first", d->name, users);
 			fail(p, f, PT_EXIT_REFUSED, "vm-users", why);
 		}
-		if (d->driver && strcmp(d->driver, "vfio-pci") == 0)
+		if ((d->driver && strcmp(d->driver, "vfio-pci") == 0) || pt_vgpu_capable(d->name))
 			continue;
 		why[0] = '\0';
 		if (pt_dev_host_use(p->h, d, PT_OP_TAKE, why, sizeof(why)) != PT_USE_NONE) {
@@ -188,6 +203,31 @@ static void check_host_use(struct pt_preflight *p, struct pt_findings *f)
 			snprintf(msg, sizeof(msg), "%s; the host would lose it (vfio-bind --force takes it anyway)", why);
 			fail(p, f, PT_EXIT_REFUSED, "host-use", msg);
 		}
+	}
+}
+
+/* Every --mdev: there, and no other VM holds it. */
+static void check_mdevs(struct pt_preflight *p, struct pt_findings *f)
+{
+	for (size_t i = 0; i < p->vm->ndevs; i++) {
+		const struct pt_vm_dev *v = &p->vm->devs[i];
+		struct pt_mdev m;
+		char msg[1024], users[512];
+
+		if (v->kind != PT_VM_DEV_MDEV)
+			continue;
+		if (!pt_mdev_get(v->host, &m)) {
+			snprintf(msg, sizeof(msg), "no mdev %s on this host (vgpu-split --create TYPE PARENT makes one; "
+				 "vgpu-split --list shows them)", v->host);
+			fail(p, f, PT_EXIT_FAIL, "mdev", msg);
+			continue;
+		}
+		if (pt_mdev_vm_users(&m, users, sizeof(users)) > 0) {
+			snprintf(msg, sizeof(msg), "mdev %s is held by a running VM: %s; stop it first", v->host, users);
+			fail(p, f, PT_EXIT_REFUSED, "vm-users", msg);
+			continue;
+		}
+		pt_findings_add(f, PT_ST_OK, "mdev", "mdev %s: %s on %s", v->host, m.type, m.parent);
 	}
 }
 
@@ -488,6 +528,7 @@ void pt_preflight_run(struct pt_preflight *p, struct pt_findings *f)
 	check_kvm(p, f);
 	check_groups(p, f);
 	check_host_use(p, f);
+	check_mdevs(p, f);
 	if (pt_read_file(&iomem, 1 << 20, "/proc/iomem") < 0)
 		iomem = NULL;
 	for (size_t i = 0; i < p->ndevs; i++) {

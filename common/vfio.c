@@ -1,4 +1,5 @@
 #include "vfio.h"
+#include "mdev.h"
 #include "hostuse.h"
 #include "modules.h"
 #include "msg.h"
@@ -147,6 +148,15 @@ int pt_vfio_plan(const struct pt_host *h, struct pt_group *groups, size_t ng,
 			char reason[2048];
 			enum pt_use use = pt_dev_host_use(h, set[i], PT_OP_TAKE, reason, sizeof(reason));
 			size_t l = strlen(why);
+
+			/* vGPU 17 and later: nvidia itself hands such a VF to QEMU */
+			if (use == PT_USE_NONE && !(flags & PT_PLAN_RELEASE) && pt_vgpu_capable(set[i]->name)) {
+				snprintf(reason, sizeof(reason), "%s is an NVIDIA vGPU VF: it stays on %s, which gives it "
+					 "to QEMU as it is (vgpu-split --vgpu-type ID %s gives it a type); on vfio-pci it "
+					 "would lose its vGPU", set[i]->name, set[i]->driver ? set[i]->driver : "nvidia",
+					 set[i]->name);
+				use = PT_USE_FORCEABLE;
+			}
 
 			if (use == PT_USE_NEVER && pass == 0) {
 				snprintf(why, len, "%s", reason);

@@ -101,6 +101,10 @@ size_t pt_vm_argv(const struct pt_vm *vm, const struct pt_vm_facts *facts, char 
 	push(&a, facts->qemu);
 	push(&a, "-name");
 	push(&a, vm->name);
+	if (vm->uuid) {
+		push(&a, "-uuid");
+		push(&a, vm->uuid);
+	}
 	push(&a, "-machine");
 	pushf(&a, "q35,accel=%s%s%s", kvm ? "kvm" : "tcg", fw && fw->requires_smm ? ",smm=on" : "",
 	      vm->hugepage_kib ? ",memory-backend=mem0" : "");

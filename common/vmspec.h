@@ -40,6 +40,7 @@ struct pt_vm_firmware {
 
 struct pt_vm {
 	const char *name;
+	const char *uuid;           /* -uuid: the VM's UUID (NVIDIA's vGPU manager needs one), or NULL */
 	unsigned long long mem_mib;
 	unsigned cpus;
 	unsigned long hugepage_kib; /* 0: ordinary memory */

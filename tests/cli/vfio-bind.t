@@ -167,4 +167,14 @@ ok $? "--unpersist: only that device's file"
 expect "--print-modprobe" 0 "" --print-modprobe --group 01:00.0
 echo "$LAST_OUT" | grep -qx 'options vfio-pci ids=10de:2206,10de:1aef' && echo "$LAST_OUT" | grep -qx 'softdep nvidia pre: vfio-pci'
 ok $? "--print-modprobe: ids and softdeps"
+# --- an NVIDIA vGPU VF stays on nvidia (vGPU 17: no mdev, nvidia hands it to QEMU) ---
+fresh vgpu-host
+expect "a vGPU VF: refused, exit 3" 3 \
+	"vfio-bind: 0000:5e:00.4 is an NVIDIA vGPU VF: it stays on nvidia, which gives it to QEMU as it is (vgpu-split --vgpu-type ID 0000:5e:00.4 gives it a type); on vfio-pci it would lose its vGPU; --force takes it anyway" \
+	5e:00.4
+[ "$(readlink "$S/sys/bus/pci/devices/0000:5e:00.4/driver" | sed 's|.*/||')" = nvidia ] && [ "$(cat "$S/sys/bus/pci/devices/0000:5e:00.4/driver_override")" = "(null)" ]
+ok $? "the vGPU VF: still on nvidia, no driver_override written"
+expect "--force binds it anyway" 0 "warning: 0000:5e:00.4 is an NVIDIA vGPU VF" --dry-run --force 5e:00.4
+[[ "$LAST_OUT" == *"write /sys/bus/pci/devices/0000:5e:00.4/driver_override vfio-pci"* ]]
+ok $? "--force --dry-run: the writes of a bind"
 done_testing

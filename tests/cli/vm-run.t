@@ -314,7 +314,8 @@ expect "a bad --display" 2 "--display vnc: none, gtk, sdl or spice" --dry-run --
 expect "a bad --hugepages" 2 "--hugepages 3M: not a page size" --dry-run --hugepages 3M
 expect "--romfile without --gpu" 2 "--romfile names the ROM of a --gpu, and there is none" --dry-run --romfile x
 expect "--secure-boot without --uefi" 2 "--secure-boot goes with --uefi" --dry-run --secure-boot
-expect "a bad --mdev" 2 "--mdev xyz: not a UUID" --dry-run --mdev xyz
+expect "a bad --mdev" 2 "--mdev xyz: a UUID has 36 characters (8-4-4-4-12 hex digits)" --dry-run --mdev xyz
+expect "a bad --uuid" 2 "--uuid 1234: a UUID has 36 characters (8-4-4-4-12 hex digits)" --dry-run --uuid 1234
 expect "a malformed --gpu" 2 "--gpu 01:00: " --dry-run --gpu 01:00
 expect "a --gpu that does not exist" 1 "--gpu 09:00.0: no such device" --dry-run --gpu 09:00.0
 expect "a --device that does not exist" 1 "--device: 0000:09:00.0: no such PCI device" --dry-run --device 09:00.0
@@ -410,5 +411,47 @@ ok $? "hook: within the timeout ($((t1 - t0)) s)"
 PASSTHRU_HOOK_STRICT=1 PASSTHRU_HOOK_VM_RUN=$T/slow PASSTHRU_HOOK_TIMEOUT=1 hook "$T/gpu.xml" win11 prepare begin -
 [ $RC -eq 1 ]
 ok $? "hook: PASSTHRU_HOOK_STRICT=1 refuses instead"
+
+# ---- shared GPUs (vgpu-host): mdevs and NVIDIA vGPU VFs ----
+fresh vgpu-host
+MD=6a3c1f0e-8d2b-4e57-9a41-2f0c7b5d9e13
+QBASE="qemu-system-x86_64 -name vm"
+QREST="-machine q35,accel=tcg -cpu max -smp 2 -m 2048 -display gtk -device pcie-root-port,id=rp0,chassis=1"
+OUT=$("$VR" --sysroot "$S" --dry-run --accel tcg --mdev "${MD^^}" 2>&1)
+same "--mdev (upper case): the VM's -uuid is the mdev's, as NVIDIA's vGPU manager wants" \
+	"$QBASE -uuid $MD $QREST -device vfio-pci,sysfsdev=/sys/bus/mdev/devices/$MD,id=mdev0,bus=rp0,addr=00.0" "$OUT"
+OUT=$("$VR" --sysroot "$S" --dry-run --accel tcg --mdev $MD --uuid 22222222-2222-4333-8444-555555555555 2>&1)
+same "--uuid wins over the mdev's" \
+	"$QBASE -uuid 22222222-2222-4333-8444-555555555555 $QREST -device vfio-pci,sysfsdev=/sys/bus/mdev/devices/$MD,id=mdev0,bus=rp0,addr=00.0" "$OUT"
+"$VR" --sysroot "$S" --emit libvirt --accel tcg --mdev $MD >"$T/mdev.xml" 2>&1
+grep -qx "  <uuid>$MD</uuid>" "$T/mdev.xml"; ok $? "--emit libvirt: the domain's <uuid> is the mdev's"
+if command -v virt-xml-validate >/dev/null; then
+	virt-xml-validate "$T/mdev.xml" domain >/dev/null 2>&1; ok $? "--emit libvirt with an mdev and its uuid: libvirt's schema accepts it"
+else
+	ok 0 "# SKIP virt-xml-validate not installed"
+fi
+expect "an --mdev the host does not have" 1 \
+	"vm-run: no mdev 11111111-2222-4333-8444-555555555555 on this host (vgpu-split --create TYPE PARENT makes one; vgpu-split --list shows them)" \
+	--dry-run --accel tcg --mdev 11111111-2222-4333-8444-555555555555
+mkdir -p "$S/proc/4242/fd"
+ln -s /dev/vfio/11 "$S/proc/4242/fd/7"
+echo qemu-system-x86 >"$S/proc/4242/comm"
+expect "an --mdev another VM holds: refused" 3 \
+	"vm-run: mdev $MD is held by a running VM: qemu-system-x86 (pid 4242) /dev/vfio/11; stop it first" \
+	--dry-run --accel tcg --mdev $MD
+rm -rf "$S/proc/4242"
+OUT=$("$VR" --sysroot "$S" --dry-run --accel tcg --device 5e:00.4 2>&1)
+same "an NVIDIA vGPU VF with a type: passed as it is, on nvidia" \
+	"$QBASE $QREST -device vfio-pci,host=0000:5e:00.4,id=hostdev0,bus=rp0,addr=00.0" "$OUT"
+OUT=$("$VR" --sysroot "$S" --dry-run --managed --accel tcg --device 5e:00.4 2>&1)
+same "--managed leaves an NVIDIA vGPU VF on nvidia: no write at all" \
+	"$QBASE $QREST -device vfio-pci,host=0000:5e:00.4,id=hostdev0,bus=rp0,addr=00.0" "$OUT"
+expect "an NVIDIA vGPU VF without a type: refused" 3 \
+	"vm-run: 0000:5e:00.5 is an NVIDIA vGPU VF without a vGPU type: give it one first (vgpu-split --vgpu-type ID 0000:5e:00.5; --list-types shows them)" \
+	--dry-run --accel tcg --device 5e:00.5
+"$VR" --sysroot "$S" --check --accel tcg --device 5e:00.4 --mdev $MD >"$T/check" 2>&1
+grep -qx "ok   0000:5e:00.4 is an NVIDIA vGPU VF with vGPU type 1157: passed as it is, on nvidia" "$T/check" &&
+	grep -qx "ok   mdev $MD: i915-GVTg_V5_4 on 0000:00:02.0" "$T/check"
+ok $? "--check names the vGPU VF's type and the mdev's type and parent"
 
 done_testing

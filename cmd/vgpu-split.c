@@ -931,9 +931,12 @@ static int do_types(const struct pt_dev *d)
 
 static int do_create(const struct pt_dev *d)
 {
-	struct pt_mdev_type *types, *type = NULL;
+	/* static: a pt_die() below leaves them reachable, as the scan is */
+	static struct pt_mdev_type *types;
+	static char (*uuids)[PT_UUID_LEN];
+	struct pt_mdev_type *type = NULL;
 	struct pt_mdev m;
-	char err[2048], (*uuids)[PT_UUID_LEN];
+	char err[2048];
 	long count = 1;
 	int n, rc;
 	bool exists = false;
@@ -1090,7 +1093,8 @@ static const char *vgpu_name(const struct pt_vgpu_type *types, size_t n, unsigne
 
 static int do_vgpu(const struct pt_dev *d)
 {
-	struct pt_vgpu_type *types = pt_xcalloc(MAX_VGPU_TYPES, sizeof(*types));
+	/* static: a pt_die() below leaves it reachable */
+	static struct pt_vgpu_type *types;
 	size_t n;
 	const char *why, *name;
 	char err[2048], holder[512];
@@ -1107,6 +1111,7 @@ static int do_vgpu(const struct pt_dev *d)
 		       "of a vGPU-capable GPU, bound to nvidia)", d->name);
 	}
 	/* the list changes as sibling VFs get types: read it now */
+	types = pt_xcalloc(MAX_VGPU_TYPES, sizeof(*types));
 	n = pt_vgpu_creatable(d->name, types, MAX_VGPU_TYPES);
 	current = pt_vgpu_current(d->name);
 	if (current < 0)

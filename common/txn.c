@@ -1028,6 +1028,24 @@ static void remove_tmp_files(void)
 	}
 }
 
+/* Whether step i belongs to a chain of writes to one attribute (through
+ * 0: current_vgpu_type 1157 -> 0 -> 1158, sriov_numvfs 4 -> 0 -> 2) that
+ * still reads the chain's first value: the run was killed before its first
+ * write there, and undoing a later step would take the attribute through
+ * a value it never had (the VFs torn down and made again). */
+static bool attr_chain_untouched(const struct pt_txn *t, size_t i)
+{
+	const struct pt_txn_step *x = &t->steps[i];
+	char cur[128];
+
+	if (x->kind != PT_STEP_ATTR || mdev_attr(x->path))
+		return false;
+	for (size_t j = 0; j < i; j++)
+		if (t->steps[j].kind == PT_STEP_ATTR && strcmp(t->steps[j].path, x->path) == 0)
+			return pt_read_text(cur, sizeof(cur), "%s", x->path) >= 0 && strcmp(cur, t->steps[j].a) == 0;
+	return false;
+}
+
 static int restore_journal(struct pt_txn *t, char *msg, size_t len)
 {
 	char *text = NULL, stuck_list[512] = "", gone[512] = "", gone_note[600] = "";
@@ -1070,6 +1088,8 @@ static int restore_journal(struct pt_txn *t, char *msg, size_t len)
 		char e2[512];
 		size_t l = strlen(stuck_list);
 
+		if (attr_chain_untouched(t, i))
+			continue;
 		if (step_move(x, false, e2, sizeof(e2)) == 0) {
 			moved += x->wrote;
 			continue;

@@ -1028,6 +1028,23 @@ static void remove_tmp_files(void)
 	}
 }
 
+/* Whether step i of a killed run is one it never got to, which --restore
+ * must not undo: a later write to an attribute an earlier step writes too
+ * (sriov_numvfs 2 -> 0 -> 3) that the attribute does not show. Its
+ * "before" is the earlier step's "after", a value the killed run may never
+ * have written: undoing it would disable the VFs that were never touched. */
+static bool step_unreached(const struct pt_txn *t, size_t i)
+{
+	const struct pt_txn_step *x = &t->steps[i];
+	char cur[128];
+	bool chained = false;
+
+	for (size_t j = 0; j < i && !chained; j++)
+		chained = t->steps[j].kind == PT_STEP_ATTR && strcmp(t->steps[j].path, x->path) == 0;
+	return chained && x->kind == PT_STEP_ATTR &&
+	       !(pt_read_text(cur, sizeof(cur), "%s", x->path) >= 0 && strcmp(cur, x->b) == 0);
+}
+
 static int restore_journal(struct pt_txn *t, char *msg, size_t len)
 {
 	char *text = NULL, stuck_list[512] = "", gone[512] = "", gone_note[600] = "";
@@ -1070,6 +1087,8 @@ static int restore_journal(struct pt_txn *t, char *msg, size_t len)
 		char e2[512];
 		size_t l = strlen(stuck_list);
 
+		if (step_unreached(t, i))
+			continue;
 		if (step_move(x, false, e2, sizeof(e2)) == 0) {
 			moved += x->wrote;
 			continue;

@@ -233,6 +233,17 @@ vgpu-split: write sriov_numvfs 2: Input/output error (/sys/bus/pci/devices/0000:
 --- exit 1" "the enabling write fails: exit 1, every write undone, state said"
 	[ "$(cat "$PF/sriov_numvfs") $(cat "$PF/sriov_drivers_autoprobe")" = "4 1" ]
 	ok $? "files afterwards: the 4 VFs back, autoprobe 1"
+	fresh
+	# killed after its journal, before its first write (sriov_numvfs 0): the
+	# journal's later sriov_numvfs step (0 -> 2) was never reached
+	PASSTHRU_KILL_WRITE=2 "$FV" --sysroot "$S" --vfs 2 18:00.0 >/dev/null 2>&1 &
+	pid=$!
+	wait $pid 2>/dev/null
+	out=$(run_capture "$BUILDDIR/vfio-bind" --sysroot "$S" -v --restore)
+	same "the vfs run of pid $pid was interrupted; 0 changes undone, everything is where it was before it
+--- stderr
+vfio-bind: journal /run/passthru-utils/journal removed
+--- exit 0" "killed before its first write: --restore writes nothing (no sriov_numvfs 0 for a step never reached)"
 else
 	ok 0 "# SKIP fault build not present"
 fi

@@ -1,13 +1,19 @@
-/* libFuzzer target for vm-run's parsers of untrusted text: the OVMF
+/* libFuzzer target for the parsers of untrusted text under /etc: the OVMF
  * firmware descriptor reader (common/firmware.c pt_fw_desc_parse: a JSON
- * file anyone with write access to /etc/qemu/firmware controls) and the
- * profile reader (common/vmspec.c pt_vm_profile_argv). The first byte
- * picks the parser. Promises checked: a parse that succeeds leaves every
+ * file anyone with write access to /etc/qemu/firmware controls), vm-run's
+ * profile reader (common/vmspec.c pt_vm_profile_argv), and vgpu-split's
+ * readers (common/mdevpure.c: mdevctl's definitions, NVIDIA's
+ * creatable_vgpu_types, vgpu-split.conf). The first byte picks the parser:
+ * odd a descriptor, 0 mod 4 a profile, 2 mod 8 a definition, 6 mod 8
+ * vGPU types and the persistent file. A definition that parses is written
+ * and read back to the same definition. Promises checked: a parse that succeeds leaves every
  * string NUL-terminated inside its field, ranks without crashing, and a
  * profile yields only words that start an option or follow one. */
 #include "firmware.h"
+#include "mdev.h"
 #include "vmspec.h"
 
+#include <ctype.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +41,61 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort(); /* a failure always says why */
 		}
 		free(buf);
+	} else if (data[0] % 8 == 2) {
+		struct pt_mdev_def d, d2;
+		char *buf = malloc(size - 1 ? size - 1 : 1);
+
+		memcpy(buf, data + 1, size - 1);
+		if (pt_mdev_def_parse(buf, size - 1, &d, err, sizeof(err)) == 0) {
+			char *out = pt_mdev_def_format(&d);
+
+			if (pt_mdev_def_parse(out, strlen(out), &d2, err, sizeof(err)) != 0 ||
+			    strcmp(d.type, d2.type) != 0 || d.autostart != d2.autostart || d.nattrs != d2.nattrs)
+				abort();
+			for (size_t i = 0; i < d.nattrs; i++)
+				if (strcmp(d.attrs[i].name, d2.attrs[i].name) || strcmp(d.attrs[i].value, d2.attrs[i].value))
+					abort();
+			pt_mdev_def_free(&d2);
+			free(out);
+			pt_mdev_def_free(&d);
+		} else if (!err[0] || d.attrs || d.nattrs) {
+			abort();
+		}
+		free(buf);
+	} else if (data[0] % 8 == 6) {
+		struct pt_vgpu_type types[16];
+		struct pt_split_entry *e;
+		char *text = malloc(size), uuid[PT_UUID_LEN];
+		size_t n;
+		int bad;
+		unsigned id;
+
+		memcpy(text, data + 1, size - 1);
+		text[size - 1] = '\0';
+		n = pt_vgpu_types_parse(text, types, 16);
+		for (size_t i = 0; i < n; i++)
+			if (types[i].id == 0 || !types[i].name[0] ||
+			    (!isdigit((unsigned char)types[i].name[0]) && pt_vgpu_type_pick(types[i].name, types, n, false, &id)))
+				abort();
+		n = pt_split_conf_parse(text, &e, &bad, err, sizeof(err));
+		if (n) {
+			char *out = pt_split_conf_format(e, n);
+			struct pt_split_entry *e2;
+			size_t n2 = pt_split_conf_parse(out, &e2, &bad, err, sizeof(err));
+
+			if (n2 != n || bad)
+				abort();
+			for (size_t i = 0; i < n; i++)
+				if (e[i].kind != e2[i].kind || strcmp(e[i].bdf, e2[i].bdf) || e[i].value != e2[i].value ||
+				    e[i].no_autoprobe != e2[i].no_autoprobe || e[i].vfio != e2[i].vfio)
+					abort();
+			free(e2);
+			free(out);
+		}
+		free(e);
+		if (!pt_uuid_parse(text, uuid) && strlen(uuid) != 36)
+			abort();
+		free(text);
 	} else {
 		char *text = malloc(size);
 		int argc = 0;

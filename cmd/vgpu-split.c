@@ -426,8 +426,36 @@ static int do_check(const struct pt_dev *d)
 	char **names = NULL;
 	bool can = true;
 	bool sysfs = pt_sriov_read(d->name, &s);
+	bool mdev = pt_mdev_is_parent(d->name), vgpu = !mdev && pt_vgpu_capable(d->name);
 
-	if (is_vf(d, pf, sizeof(pf))) {
+	if (mdev) {
+		struct pt_mdev_type *types;
+		int n = pt_mdev_types(d->name, &types), avail = 0;
+
+		for (int i = 0; i < n; i++)
+			avail += types[i].available > 0 ? types[i].available : 0;
+		pt_findings_add(&f, PT_ST_OK, "mdev", "%s is an mdev parent (driver %s): %d type%s, %d instance%s "
+				"available", d->name, dash(d->driver), n, n == 1 ? "" : "s", avail, avail == 1 ? "" : "s");
+		if (avail == 0) {
+			pt_findings_add(&f, PT_ST_FAIL, "available", "no type of %s has an instance left: remove one "
+					"first (vgpu-split --list shows them)", d->name);
+			can = false;
+		}
+		free(types);
+	} else if (vgpu) {
+		struct pt_vgpu_type *types = pt_xcalloc(MAX_VGPU_TYPES, sizeof(*types));
+		size_t n = pt_vgpu_creatable(d->name, types, MAX_VGPU_TYPES);
+		long cur = pt_vgpu_current(d->name);
+
+		pt_findings_add(&f, PT_ST_OK, "vgpu", "%s is an NVIDIA vGPU VF (driver %s): vGPU type %ld now, %zu "
+				"type%s creatable", d->name, dash(d->driver), cur, n, n == 1 ? "" : "s");
+		if (n == 0 && cur <= 0) {
+			pt_findings_add(&f, PT_ST_FAIL, "vgpu", "no vGPU type is creatable on %s now (its siblings' "
+					"types decide)", d->name);
+			can = false;
+		}
+		free(types);
+	} else if (is_vf(d, pf, sizeof(pf))) {
 		pt_findings_add(&f, PT_ST_FAIL, "sriov", "%s is a VF of %s: split the PF", d->name, pf);
 		can = false;
 	} else if (pt_sriov_cap(&host, d, &cap_total, &cap_vfdev)) {
@@ -435,10 +463,10 @@ static int do_check(const struct pt_dev *d)
 				d->name, cap_total, (unsigned)cap_vfdev);
 	} else {
 		pt_findings_add(&f, PT_ST_FAIL, "sriov", "%s has no SR-IOV capability in its config space: it "
-				"cannot have VFs", d->name);
+				"cannot have VFs (and it is no mdev parent)", d->name);
 		can = false;
 	}
-	if (can) {
+	if (can && !mdev && !vgpu) {
 		if (!sysfs || s.total < 0) {
 			pt_findings_add(&f, PT_ST_FAIL, "totalvfs", "the kernel shows no sriov_totalvfs for %s",
 					d->name);
@@ -452,7 +480,7 @@ static int do_check(const struct pt_dev *d)
 					s.num < 0 ? 0 : s.num);
 		}
 	}
-	if (can) {
+	if (can && !mdev && !vgpu) {
 		if (!s.numvfs_file) {
 			pt_findings_add(&f, PT_ST_FAIL, "driver", "no sriov_numvfs: the PF's driver does not "
 					"support SR-IOV");
@@ -465,8 +493,11 @@ static int do_check(const struct pt_dev *d)
 			pt_findings_add(&f, PT_ST_OK, "driver", "PF driver %s (sriov_numvfs present)", d->driver);
 		}
 	}
-	ngr = pt_list_dir(&names, "/sys/kernel/iommu_groups");
-	if (ngr > 0) {
+	/* mdevs get their groups from VFIO itself: no IOMMU needed */
+	ngr = mdev ? 0 : pt_list_dir(&names, "/sys/kernel/iommu_groups");
+	if (mdev) {
+		;
+	} else if (ngr > 0) {
 		pt_findings_add(&f, PT_ST_OK, "iommu", "IOMMU on: %d groups", ngr);
 		pt_free_names(names, ngr);
 	} else {
@@ -474,7 +505,7 @@ static int do_check(const struct pt_dev *d)
 				"(iommu-groups --check says why)");
 		can = false;
 	}
-	if (can && s.autoprobe == 1)
+	if (can && !mdev && !vgpu && s.autoprobe == 1)
 		pt_findings_add(&f, PT_ST_INFO, "autoprobe", "sriov_drivers_autoprobe is 1: new VFs get host "
 				"drivers; --no-autoprobe keeps them for vfio-pci");
 	if (pt_opts.json) {
@@ -1189,6 +1220,30 @@ static bool item_ready(const struct item *it)
 	       pt_read_link_name(drv, sizeof(drv), "/sys/bus/pci/devices/%s/driver", it->e->bdf) > 0;
 }
 
+/* Why an item was never ready, after waiting `wait` seconds. */
+static void item_unready(const struct item *it, double wait, char *buf, size_t len)
+{
+	const char *dev = item_device(it);
+	char drv[64];
+
+	if (!pt_exists("/sys/bus/pci/devices/%s", dev) && !pt_mdev_is_parent(dev))
+		snprintf(buf, len, "%s did not appear within %g s", dev, wait);
+	else if (it->def && !pt_mdev_is_parent(dev))
+		snprintf(buf, len, "%s is no mdev parent after %g s (its driver offers no mediated devices)", dev, wait);
+	else if (it->def)
+		snprintf(buf, len, "%s has no mdev type %s", dev, it->def->type);
+	else if (it->e->kind == PT_SPLIT_VGPU)
+		snprintf(buf, len, "%s shows no nvidia/creatable_vgpu_types after %g s (not on nvidia's vGPU driver?)",
+			 dev, wait);
+	else if (!pt_exists("/sys/bus/pci/devices/%s/sriov_numvfs", dev))
+		snprintf(buf, len, "%s shows no sriov_numvfs after %g s (not an SR-IOV PF, or its driver has none)", dev,
+			 wait);
+	else if (pt_read_link_name(drv, sizeof(drv), "/sys/bus/pci/devices/%s/driver", dev) <= 0)
+		snprintf(buf, len, "%s has no driver after %g s (the kernel enables VFs through it)", dev, wait);
+	else
+		snprintf(buf, len, "%s was not ready within %g s", dev, wait);
+}
+
 static struct pt_dev *rescan_find(const char *bdf)
 {
 	struct pt_bdf b;
@@ -1357,12 +1412,20 @@ static int do_apply(void)
 	free(text);
 	if (bad)
 		pt_warn("%s: %s; skipped", PT_SPLIT_CONF, err);
+	/* with DEVICEs, a broken line of the shared file cannot be told apart:
+	 * it is named, and fails the run only without DEVICEs */
+	if (ndevs)
+		bad = 0;
 	ndefs = pt_mdev_defs_read(&defs, &errs);
 	for (char *line = errs, *nl; line && *line; line = nl + 1) {
+		char parent[160] = "";
+
 		nl = strchr(line, '\n');
 		*nl = '\0';
 		pt_warn("%s; skipped", line);
-		bad++;
+		/* "/etc/mdevctl.d/PARENT/NAME: why": another device's file does not count */
+		sscanf(line, PT_MDEVCTL_DIR "/%159[^/]", parent);
+		bad += wanted(parent);
 	}
 	free(errs);
 	/* VF counts first (VFs can be parents), then per-VF types, then mdevs */
@@ -1375,8 +1438,6 @@ static int do_apply(void)
 		if (defs[i].autostart && wanted(defs[i].parent))
 			items[nitems++].def = &defs[i];
 
-	if (nitems)
-		pt_txn_lock(false);
 	deadline = now_seconds() + wait;
 	for (left = nitems; left > 0;) {
 		bool progress = false;
@@ -1389,6 +1450,9 @@ static int do_apply(void)
 
 			if (it->state != ITEM_PENDING || !item_ready(it))
 				continue;
+			/* the lock only while changing: other runs go on while this one waits */
+			if (!progress)
+				pt_txn_lock(false);
 			if (it->def)
 				it->state = apply_mdev(it->def, it->msg, sizeof(it->msg));
 			else if (it->e->kind == PT_SPLIT_VFS)
@@ -1402,6 +1466,7 @@ static int do_apply(void)
 			progress = true;
 			left--;
 		}
+		pt_unlock_host();
 		if (left == 0 || (!progress && now_seconds() >= deadline))
 			break;
 		if (!progress) {
@@ -1414,8 +1479,10 @@ static int do_apply(void)
 		struct item *it = &items[i];
 
 		if (it->state == ITEM_PENDING) {
-			snprintf(it->msg, sizeof(it->msg), "%s did not appear within %g s%s", item_device(it), wait,
-				 pt_signal_caught() ? " (interrupted)" : "");
+			char why[512];
+
+			item_unready(it, wait, why, sizeof(why));
+			snprintf(it->msg, sizeof(it->msg), "%s%s", why, pt_signal_caught() ? " (interrupted)" : "");
 			pt_warn("%s: %s not applied", it->msg, it->def ? it->def->uuid : it->e->kind == PT_SPLIT_VFS ?
 				"its VF count" : "its vGPU type");
 		}
@@ -1496,7 +1563,9 @@ int main(int argc, const char **argv)
 
 			free(devs);
 			devs = pt_xcalloc(64, sizeof(*devs));
-			for (ndevs = 0; args[ndevs] && ndevs < 64; ndevs++) {
+			for (ndevs = 0; args[ndevs]; ndevs++) {
+				if (ndevs == 64)
+					pt_die(PT_EXIT_USAGE, "--apply takes at most 64 DEVICEs that are not there yet");
 				struct pt_bdf b;
 
 				if (pt_bdf_parse(args[ndevs], &b))

@@ -470,9 +470,11 @@ int pt_remove_file(const char *fmt, ...)
 	return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
 }
 
+static int lock_fd = -1;
+
 int pt_lock_host(int seconds, long *holder)
 {
-	static int fd = -1;
+	int fd = lock_fd;
 	char path[PATH_MAX], buf[32];
 	int rc;
 
@@ -496,16 +498,24 @@ int pt_lock_host(int seconds, long *holder)
 			if (holder)
 				*holder = strtol(buf, NULL, 10);
 			close(fd);
-			fd = -1;
 			return -e;
 		}
 		nanosleep(&(struct timespec){ 0, 100000000 }, NULL);
 	}
+	lock_fd = fd;
 	/* the holder's pid, for the message a waiting run prints */
 	snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
 	if (ftruncate(fd, 0) == 0 && pwrite(fd, buf, strlen(buf), 0) < 0)
 		pt_debug("cannot record the lock holder: %s", strerror(errno));
-	return 0; /* held until exit */
+	return 0; /* held until exit, or pt_unlock_host() */
+}
+
+void pt_unlock_host(void)
+{
+	if (lock_fd < 0)
+		return;
+	close(lock_fd);
+	lock_fd = -1;
 }
 
 int pt_write_config(const char *bdf, unsigned offset, const void *data, size_t len)

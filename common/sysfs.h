@@ -71,5 +71,7 @@ int pt_remove_file(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * /run/passthru-utils/lock, waited for up to `seconds`. Returns 0, or
  * -EWOULDBLOCK when another run still holds it (its pid goes to *holder). */
 int pt_lock_host(int seconds, long *holder);
+/* Let it go before exit (a run that waits between its changes). */
+void pt_unlock_host(void);
 
 #endif

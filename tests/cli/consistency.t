@@ -305,7 +305,7 @@ vgpu-split|1|the kernel did not create or remove an mdev|--sysroot $VHW --create
 vgpu-split|1|the kernel did not create or remove an mdev|--sysroot $VHW --remove $MDEV
 vgpu-split|1|has a line that is no entry, for --persist|--sysroot $VHB --dry-run --persist --vgpu-type 1158 5e:00.5
 vgpu-split|1|did not appear within the --wait|--sysroot $VHW --dry-run --apply --wait 0
-vgpu-split|1|was no definition (even one of a device not given)|--sysroot $VH --dry-run --apply 00:02.0
+vgpu-split|1|only a file of theirs counts|--sysroot $VH --dry-run --apply 3b:00.0
 vgpu-split|1|does not exist|--sysroot $VH --dry-run --vgpu-type 1158 5e:01.0
 vgpu-split|3|fewer available instances than asked|--sysroot $VH --dry-run --create i915-GVTg_V5_1 00:02.0
 vgpu-split|3|fewer available instances than asked|--sysroot $VH --dry-run --create i915-GVTg_V5_2 --count 2 00:02.0

@@ -873,4 +873,27 @@ else
 	tap_n=$((tap_n + 1))
 fi
 
+# ---- --check of an mdev parent and of an NVIDIA vGPU VF ----
+fresh
+out=$(run_capture "$VS" --sysroot "$S" --check 00:02.0)
+same "ok   0000:00:02.0 is an mdev parent (driver i915): 4 types, 9 instances available
+--- stderr
+--- exit 0" "--check of the GVT-g iGPU: its types and what is left, no IOMMU asked for, exit 0"
+for t in "$TY"/0000:3b:00.0/mdev_supported_types/*; do echo 0 >"$t/available_instances"; done
+out=$(run_capture "$VS" --sysroot "$S" --check 3b:00.0)
+same "ok   0000:3b:00.0 is an mdev parent (driver nvidia): 3 types, 0 instances available
+fail no type of 0000:3b:00.0 has an instance left: remove one first (vgpu-split --list shows them)
+--- stderr
+--- exit 4" "--check of a T4 with every instance used: fail, exit 4"
+out=$(run_capture "$VS" --sysroot "$S" --check 5e:00.4)
+same "ok   0000:5e:00.4 is an NVIDIA vGPU VF (driver nvidia): vGPU type 1157 now, 4 types creatable
+ok   IOMMU on: 12 groups
+--- stderr
+--- exit 0" "--check of an L40S VF: its type and what it can take"
+: >"$D/0000:5e:00.5/nvidia/creatable_vgpu_types"
+out=$(run_capture "$VS" --sysroot "$S" --check -J 5e:00.5)
+j=$(stdout_of)
+is "$(echo "$j" | jq -c '[.can_split, [.checks[] | .status + " " + .check]]')" \
+	'[false,["ok vgpu","fail vgpu","ok iommu"]]' "--check -J of a VF with nothing creatable and no type: can_split false"
+
 done_testing

@@ -203,7 +203,7 @@ info sriov_drivers_autoprobe is 1: new VFs get host drivers; --no-autoprobe keep
 --- stderr
 --- exit 0" "--check 18:00.0: every finding ok, exit 0"
 out=$(run_capture "$VS" --sysroot "$S" --check 02:00.0)
-same "fail 0000:02:00.0 has no SR-IOV capability in its config space: it cannot have VFs
+same "fail 0000:02:00.0 has no SR-IOV capability in its config space: it cannot have VFs (and it is no mdev parent)
 ok   IOMMU on: 13 groups
 --- stderr
 --- exit 4" "--check of a device without SR-IOV: fail, exit 4"

@@ -562,12 +562,18 @@ static void persist_split(struct pt_txn *t, const struct pt_split_entry *e, bool
 }
 
 /* mdevctl's definition of one mdev (start auto), or its removal, into t. */
-static void persist_mdev(struct pt_txn *t, const char *parent, const char *type, const char *uuid, bool remove)
+static void persist_mdev(struct pt_txn *t, const char *parent, const char *type, const char *uuid, bool remove,
+			 const struct pt_mdev_def *was)
 {
 	struct pt_mdev_def d = { .autostart = true };
 	char path[512], *text;
 	int rc;
 
+	/* a definition there already keeps its attributes */
+	if (was) {
+		d.attrs = was->attrs;
+		d.nattrs = was->nattrs;
+	}
 	snprintf(d.type, sizeof(d.type), "%s", type);
 	pt_mdev_def_path(parent, uuid, path, sizeof(path));
 	text = remove ? NULL : pt_mdev_def_format(&d);
@@ -960,14 +966,38 @@ static int do_types(const struct pt_dev *d)
 
 /* ---- --create, --remove ---- */
 
+/* mdevctl's definitions, for one UUID: a file of that name that is no
+ * definition goes to bad ("PATH: why"), others that are none do not
+ * matter here. */
+static size_t defs_read(struct pt_mdev_def **defs, const char *uuid, char *bad, size_t len)
+{
+	char *errs = NULL;
+	size_t n = pt_mdev_defs_read(defs, &errs);
+
+	bad[0] = '\0';
+	for (char *line = errs, *nl; line && *line; line = nl + 1) {
+		char *colon = strstr(line, ": ");
+
+		nl = strchr(line, '\n');
+		*nl = '\0';
+		if (colon && colon - line > 37 && strncmp(colon - 37, "/", 1) == 0 && strncmp(colon - 36, uuid, 36) == 0)
+			snprintf(bad, len, "%s", line);
+	}
+	free(errs);
+	return n;
+}
+
 static int do_create(const struct pt_dev *d)
 {
 	/* static: a pt_die() below leaves them reachable, as the scan is */
 	static struct pt_mdev_type *types;
 	static char (*uuids)[PT_UUID_LEN];
+	static struct pt_mdev_def *defs;
+	static size_t ndefs;
+	const struct pt_mdev_def *def = NULL;
 	struct pt_mdev_type *type = NULL;
 	struct pt_mdev m;
-	char err[2048];
+	char err[2048], bad[1024];
 	long count = 1;
 	int n, rc;
 	bool exists = false;
@@ -992,6 +1022,19 @@ static int do_create(const struct pt_dev *d)
 			pt_die(PT_EXIT_USAGE, "an mdev %s exists already (%s on %s)", uuids[0], m.type, m.parent);
 		/* the very mdev asked for is there: nothing to create, --persist keeps it */
 		exists = m.uuid[0] != '\0';
+		/* a defined one: as its definition says (mdevctl start -u UUID) */
+		ndefs = defs_read(&defs, uuids[0], bad, sizeof(bad));
+		if (bad[0])
+			pt_die(PT_EXIT_USAGE, "%s: it is no definition; fix or remove it first", bad);
+		for (size_t i = 0; i < ndefs && !def; i++)
+			if (strcmp(defs[i].uuid, uuids[0]) == 0)
+				def = &defs[i];
+		if (def && strcmp(def->parent, d->name) != 0)
+			pt_die(PT_EXIT_USAGE, "mdev %s is defined on %s (" PT_MDEVCTL_DIR "/%s/%s), not on %s", uuids[0],
+			       def->parent, def->parent, uuids[0], d->name);
+		if (def && strcmp(def->type, opt_create) != 0)
+			pt_die(PT_EXIT_USAGE, "mdev %s is defined as %s on %s (" PT_MDEVCTL_DIR "/%s/%s), not as %s",
+			       uuids[0], def->type, def->parent, def->parent, uuids[0], opt_create);
 	}
 	if ((n = pt_mdev_types(d->name, &types)) == -ENOENT)
 		no_parent(d);
@@ -1014,8 +1057,16 @@ static int do_create(const struct pt_dev *d)
 	for (long i = 0; i < count; i++) {
 		if (!exists && pt_txn_add_mdev(&txn, true, d->name, type->id, uuids[i]) < 0)
 			pt_die(PT_EXIT_USAGE, "%s: %s is no name an mdev parent can have", d->name, type->id);
+		for (size_t k = 0; def && !exists && k < def->nattrs; k++) {
+			char path[256];
+
+			snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s/%s", uuids[i], def->attrs[k].name);
+			if (pt_txn_add_attr(&txn, path, "", def->attrs[k].value) < 0)
+				pt_die(PT_EXIT_FAIL, "mdev %s: its attribute %s cannot be written", uuids[i],
+				       def->attrs[k].name);
+		}
 		if (opt_persist)
-			persist_mdev(&txn, d->name, type->id, uuids[i], false);
+			persist_mdev(&txn, d->name, type->id, uuids[i], false, def);
 	}
 	rc = pt_txn_run(&txn, err, sizeof(err));
 	if (pt_opts.json) {
@@ -1034,13 +1085,14 @@ static int do_create(const struct pt_dev *d)
 		printf("%s\n", uuids[i]);
 	free(uuids);
 	free(types);
+	pt_mdev_defs_free(defs, ndefs);
 	doc_error(PT_EXIT_OK, NULL);
 	return PT_EXIT_OK;
 }
 
 static int do_remove(void)
 {
-	char uuid[PT_UUID_LEN], err[2048], holder[512], path[512] = "";
+	char uuid[PT_UUID_LEN], err[2048], holder[512], path[512] = "", bad[1024] = "";
 	const char *why = pt_uuid_parse(opt_remove, uuid);
 	struct pt_mdev m;
 	struct pt_mdev_def *defs = NULL, *def = NULL;
@@ -1053,17 +1105,17 @@ static int do_remove(void)
 	doc_begin("mdev", uuid);
 	live = pt_mdev_get(uuid, &m);
 	if (opt_persist) {
-		char *errs = NULL;
-
-		ndefs = pt_mdev_defs_read(&defs, &errs);
-		free(errs);
+		ndefs = defs_read(&defs, uuid, bad, sizeof(bad));
 		for (size_t i = 0; i < ndefs && !def; i++)
 			if (strcmp(defs[i].uuid, uuid) == 0)
 				def = &defs[i];
 		if (def)
 			pt_mdev_def_path(def->parent, uuid, path, sizeof(path));
+		/* a broken file of that name: --persist removes it, as asked */
+		else if (bad[0])
+			snprintf(path, sizeof(path), "%.*s", (int)(strstr(bad, ": ") - bad), bad);
 	}
-	if (!live && !def)
+	if (!live && !def && !bad[0])
 		pt_die(PT_EXIT_FAIL, "no mdev %s is active%s", uuid, opt_persist ? " or defined" : "");
 	if (live && pt_mdev_vm_users(&m, holder, sizeof(holder)) > 0 && !opt_force)
 		pt_die(PT_EXIT_REFUSED, "mdev %s (%s on %s) is held by %s; --force asks the VM to let it go (the kernel "
@@ -1073,12 +1125,12 @@ static int do_remove(void)
 	pt_txn_init(&txn, "remove");
 	if (live && pt_txn_add_mdev(&txn, false, m.parent, m.type, uuid) < 0)
 		pt_die(PT_EXIT_FAIL, "mdev %s: its parent or type has a name no mdev can have", uuid);
-	if (def)
-		persist_mdev(&txn, def->parent, def->type, uuid, true);
+	if (path[0] && (rc = pt_txn_add_file(&txn, path, NULL)) < 0)
+		pt_die(PT_EXIT_FAIL, "%s: %s; nothing was changed", path, strerror(-rc));
 	rc = pt_txn_run(&txn, err, sizeof(err));
 	if (pt_opts.json) {
 		pt_json_bool(&doc, "removed", live && rc == PT_EXIT_OK);
-		pt_json_string(&doc, "definition_removed", def && rc == PT_EXIT_OK ? path : NULL);
+		pt_json_string(&doc, "definition_removed", path[0] && rc == PT_EXIT_OK ? path : NULL);
 	}
 	if (rc != PT_EXIT_OK)
 		pt_die(rc, "%s", err);
@@ -1086,8 +1138,8 @@ static int do_remove(void)
 		if (live)
 			printf("%s removed (%s on %s)%s\n", uuid, m.type, m.parent,
 			       pt_dry_run ? " (dry run: nothing changed)" : "");
-		if (def)
-			printf("%s no longer defined (%s removed)\n", uuid, path);
+		if (path[0])
+			printf("%s no longer defined (%s removed)%s\n", uuid, path, def ? "" : ": it was no definition");
 	}
 	pt_mdev_defs_free(defs, ndefs);
 	doc_error(PT_EXIT_OK, NULL);

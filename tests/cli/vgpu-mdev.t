@@ -873,6 +873,38 @@ else
 	tap_n=$((tap_n + 1))
 fi
 
+# ---- --create --uuid of a defined mdev: as its definition says ----
+fresh
+printf '{\n  "mdev_type": "nvidia-222",\n  "start": "manual",\n  "attrs": [\n    {\n      "a": "1"\n    }\n  ]\n}' >"$MD/0000:3b:00.0/$M"
+cp "$MD/0000:3b:00.0/$M" "$T/def-before"
+out=$(run_capture "$VS" --sysroot "$S" --dry-run --create nvidia-222 --uuid "$M" 3b:00.0)
+same "write /sys/class/mdev_bus/0000:3b:00.0/mdev_supported_types/nvidia-222/create $M
+write /sys/bus/mdev/devices/$M/a 1
+$M
+--- stderr
+--- exit 0" "--create --uuid of a defined mdev: created with the definition's attributes"
+out=$(run_capture "$VS" --sysroot "$S" --dry-run --create nvidia-222 --uuid "$M" --persist 3b:00.0)
+[[ $out == *'create /etc/mdevctl.d/0000:3b:00.0/'"$M"' {\n  "mdev_type": "nvidia-222",\n  "start": "auto",\n  "attrs": [\n    {\n      "a": "1"\n    }\n  ]\n}'* ]]
+ok $? "  with --persist: the definition keeps its attributes, start auto"
+out=$(run_capture "$VS" --sysroot "$S" --dry-run --create nvidia-223 --uuid "$M" 3b:00.0)
+same "--- stderr
+vgpu-split: mdev $M is defined as nvidia-222 on 0000:3b:00.0 (/etc/mdevctl.d/0000:3b:00.0/$M), not as nvidia-223
+--- exit 2" "  another type than defined: exit 2"
+out=$(run_capture "$VS" --sysroot "$S" --dry-run --create i915-GVTg_V5_8 --uuid "$M" 00:02.0)
+same "--- stderr
+vgpu-split: mdev $M is defined on 0000:3b:00.0 (/etc/mdevctl.d/0000:3b:00.0/$M), not on 0000:00:02.0
+--- exit 2" "  another parent than defined: exit 2"
+cmp -s "$T/def-before" "$MD/0000:3b:00.0/$M"; ok $? "  the definition is unchanged by all of it"
+out=$(run_capture "$VS" --sysroot "$S" --dry-run --create nvidia-222 --uuid "$BAD" 3b:00.0)
+same "--- stderr
+vgpu-split: /etc/mdevctl.d/0000:3b:00.0/$BAD: a value expected at byte 42: it is no definition; fix or remove it first
+--- exit 2" "--create --uuid of a broken definition's name: named, exit 2"
+out=$(run_capture "$VS" --sysroot "$S" --remove "$BAD" --persist)
+same "$BAD no longer defined (/etc/mdevctl.d/0000:3b:00.0/$BAD removed): it was no definition
+--- stderr
+--- exit 0" "--remove --persist of a broken definition's name: the file goes, said so"
+[ ! -e "$MD/0000:3b:00.0/$BAD" ] && [ -e "$MD/0000:3b:00.0/$M" ]; ok $? "  that file only"
+
 # ---- --check of an mdev parent and of an NVIDIA vGPU VF ----
 fresh
 out=$(run_capture "$VS" --sysroot "$S" --check 00:02.0)

@@ -1,7 +1,7 @@
-#define _GNU_SOURCE
 /* vgpu-split: share one device among guests: SR-IOV virtual functions,
  * NVIDIA's per-VF vGPU types, mediated devices; kept across boots in
  * mdevctl's format and the toolkit's own file, recreated by --apply. */
+#define _GNU_SOURCE
 #include "devargs.h"
 #include "hostcheck.h"
 #include "hostuse.h"

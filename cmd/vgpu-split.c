@@ -12,6 +12,7 @@
 #include "output.h"
 #include "pcidev.h"
 #include "signals.h"
+#include "split.h"
 #include "sriov.h"
 #include "sysfs.h"
 #include "vfio.h"
@@ -535,52 +536,11 @@ static int do_check(const struct pt_dev *d)
 }
 
 
-/* ---- what --persist keeps ---- */
-
-/* The toolkit's file with e set (remove: dropped), into t. */
-static void persist_split(struct pt_txn *t, const struct pt_split_entry *e, bool remove)
+/* A step of the plan could not be made: nothing was changed yet. */
+static void must(int rc, const char *err)
 {
-	char *text = NULL, *out, err[1024];
-	struct pt_split_entry *v;
-	size_t n;
-	int bad, rc;
-	long len = pt_read_file(&text, 1 << 20, PT_SPLIT_CONF);
-
-	if (len < 0 && len != -ENOENT)
-		pt_die(PT_EXIT_FAIL, "cannot read %s: %s; nothing was changed", PT_SPLIT_CONF, strerror((int)-len));
-	n = pt_split_conf_parse(text ? text : "", &v, &bad, err, sizeof(err));
-	free(text);
-	if (bad)
-		pt_die(PT_EXIT_FAIL, "%s: %s; fix it first, nothing was changed", PT_SPLIT_CONF, err);
-	pt_split_conf_set(&v, &n, e, remove);
-	out = n ? pt_split_conf_format(v, n) : NULL;
-	free(v);
-	rc = pt_txn_add_file(t, PT_SPLIT_CONF, out);
-	free(out);
-	if (rc < 0)
-		pt_die(PT_EXIT_FAIL, "%s: %s; nothing was changed", PT_SPLIT_CONF, strerror(-rc));
-}
-
-/* mdevctl's definition of one mdev (start auto), or its removal, into t. */
-static void persist_mdev(struct pt_txn *t, const char *parent, const char *type, const char *uuid, bool remove,
-			 const struct pt_mdev_def *was)
-{
-	struct pt_mdev_def d = { .autostart = true };
-	char path[512], *text;
-	int rc;
-
-	/* a definition there already keeps its attributes */
-	if (was) {
-		d.attrs = was->attrs;
-		d.nattrs = was->nattrs;
-	}
-	snprintf(d.type, sizeof(d.type), "%s", type);
-	pt_mdev_def_path(parent, uuid, path, sizeof(path));
-	text = remove ? NULL : pt_mdev_def_format(&d);
-	rc = pt_txn_add_file(t, path, text);
-	free(text);
-	if (rc < 0)
-		pt_die(PT_EXIT_FAIL, "%s: %s; nothing was changed", path, strerror(-rc));
+	if (rc != PT_EXIT_OK)
+		pt_die(rc, "%s", err);
 }
 
 /* ---- --vfs ---- */
@@ -609,88 +569,6 @@ static bool change_refused(const struct pt_dev *pf, bool vfs_go, char *why, size
 	}
 #undef ADD
 	return o > 0;
-}
-
-/* The writes that take pf from s->num VFs to want, as steps of t: through
- * 0 when VFs exist, sriov_drivers_autoprobe before enabling. */
-static void vfs_steps(struct pt_txn *t, const char *pf, const struct pt_sriov *s, int want, int autoprobe)
-{
-	struct pt_sriov_step steps[3];
-	size_t n = pt_sriov_plan(s->num, want, autoprobe, steps, 3);
-	int num = s->num;
-
-	for (size_t k = 0; k < n; k++) {
-		bool ap = strcmp(steps[k].attr, "sriov_drivers_autoprobe") == 0;
-		char path[256], before[16], val[16];
-		int rc;
-
-		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/%s", pf, steps[k].attr);
-		snprintf(before, sizeof(before), "%d", ap ? s->autoprobe : num);
-		snprintf(val, sizeof(val), "%d", steps[k].value);
-		if (!ap)
-			num = steps[k].value;
-		rc = pt_txn_add_attr(t, path, ap && s->autoprobe < 0 ? NULL : before, val);
-		if (rc < 0)
-			pt_die(PT_EXIT_FAIL, "%s: %s; nothing was changed", path, strerror(-rc));
-	}
-}
-
-/* The PF after a failed run: its VFs, and autoprobe if it was written. */
-static void vfs_state(const struct pt_txn *t, const char *pf, int had, int ap_was, char *state, size_t len)
-{
-	struct pt_sriov s;
-	bool ap_written = false;
-	long pid;
-
-	for (size_t i = 0; i < t->steps_tried; i++)
-		ap_written |= t->steps[i].wrote && strstr(t->steps[i].path, "/sriov_drivers_autoprobe") != NULL;
-	if (!pt_sriov_read(pf, &s)) {
-		snprintf(state, len, "%s is gone", pf);
-		return;
-	}
-	snprintf(state, len, "%s has %d VFs (it had %d)%s%s", pf, s.num < 0 ? 0 : s.num, had,
-		 !ap_written ? "" : s.autoprobe != ap_was ? "; sriov_drivers_autoprobe could not be restored"
-		 : ap_was ? "; sriov_drivers_autoprobe back to 1" : "; sriov_drivers_autoprobe back to 0",
-		 pt_txn_pending(&pid) ? "; not everything is back: 'vfio-bind --restore' finishes the job" : "");
-}
-
-/* Run a VF change; on failure, the message the user needs and its exit
- * code. */
-static int vfs_run(struct pt_txn *t, const struct pt_dev *pf, const struct pt_sriov *s, char *msg, size_t len)
-{
-	char err[2048], state[512];
-	const struct pt_txn_step *x;
-	int rc = pt_txn_run(t, err, sizeof(err));
-
-	if (rc == PT_EXIT_OK)
-		return rc;
-	vfs_state(t, pf->name, s->num, s->autoprobe, state, sizeof(state));
-	x = t->steps_tried ? &t->steps[t->steps_tried - 1] : NULL;
-	if (t->signal) {
-		snprintf(msg, len, "interrupted by %s: %s", pt_signal_name(t->signal), state);
-	} else if (!pt_exists("/sys/bus/pci/devices/%s", pf->name)) {
-		snprintf(msg, len, "%s vanished while its VFs were changed", pf->name);
-	} else if (!x || t->step_error == 0) {
-		snprintf(msg, len, "%s", err);
-	} else if (t->step_error == -ENOENT && strstr(x->path, "/sriov_numvfs") && !pf->driver) {
-		/* drivers/pci/iov.c sriov_numvfs_store: no driver, or one without sriov_configure */
-		snprintf(msg, len, "%s: no driver is bound to the PF, and the kernel enables VFs through it (it "
-			 "answered ENOENT); %s", pf->name, state);
-		return PT_EXIT_UNSUPPORTED;
-	} else if (t->step_error == -ENOENT && strstr(x->path, "/sriov_numvfs")) {
-		snprintf(msg, len, "%s: the PF's driver (%s) cannot enable VFs (the kernel answered ENOENT); %s",
-			 pf->name, dash(pf->driver), state);
-		return PT_EXIT_UNSUPPORTED;
-	} else if (t->step_error == -EPROTO && strstr(x->path, "/sriov_numvfs")) {
-		snprintf(msg, len, "%s: the kernel did not enable the %s VFs asked (dmesg says why); %s", pf->name, x->b,
-			 state);
-	} else if (t->step_error == -EPROTO) {
-		snprintf(msg, len, "%.1500s; %s", err, state);
-	} else {
-		snprintf(msg, len, "write %s %s: %s (%s); %s", strrchr(x->path, '/') + 1, x->b, strerror(-t->step_error),
-			 x->path, state);
-	}
-	return PT_EXIT_FAIL;
 }
 
 /* Bind pf's VFs to vfio-pci through the core (a new scan: they are new
@@ -807,14 +685,14 @@ static int do_vfs(const struct pt_dev *pf)
 	/* From here on the host changes: one run at a time, one transaction. */
 	pt_txn_lock(false);
 	pt_txn_init(&txn, "vfs");
-	vfs_steps(&txn, pf->name, &s, want, !opt_no_autoprobe);
+	must(pt_split_vfs_steps(&txn, pf->name, &s, want, !opt_no_autoprobe, err, sizeof(err)), err);
 	if (opt_persist) {
 		struct pt_split_entry e = { PT_SPLIT_VFS, "", (unsigned)want, opt_no_autoprobe, opt_vfio };
 
 		snprintf(e.bdf, sizeof(e.bdf), "%s", pf->name);
-		persist_split(&txn, &e, want == 0);
+		must(pt_split_persist(&txn, &e, want == 0, err, sizeof(err)), err);
 	}
-	if ((rc = vfs_run(&txn, pf, &s, err, sizeof(err))) != PT_EXIT_OK)
+	if ((rc = pt_split_vfs_run(&txn, pf, &s, err, sizeof(err))) != PT_EXIT_OK)
 		pt_die(rc, "%s", err);
 	if (pt_opts.json) {
 		pt_json_int(&doc, "before", s.num);
@@ -1055,18 +933,10 @@ static int do_create(const struct pt_dev *d)
 	pt_txn_lock(false);
 	pt_txn_init(&txn, "create");
 	for (long i = 0; i < count; i++) {
-		if (!exists && pt_txn_add_mdev(&txn, true, d->name, type->id, uuids[i]) < 0)
-			pt_die(PT_EXIT_USAGE, "%s: %s is no name an mdev parent can have", d->name, type->id);
-		for (size_t k = 0; def && !exists && k < def->nattrs; k++) {
-			char path[256];
-
-			snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s/%s", uuids[i], def->attrs[k].name);
-			if (pt_txn_add_attr(&txn, path, "", def->attrs[k].value) < 0)
-				pt_die(PT_EXIT_FAIL, "mdev %s: its attribute %s cannot be written", uuids[i],
-				       def->attrs[k].name);
-		}
+		if (!exists)
+			must(pt_split_mdev_steps(&txn, d->name, type->id, uuids[i], def, err, sizeof(err)), err);
 		if (opt_persist)
-			persist_mdev(&txn, d->name, type->id, uuids[i], false, def);
+			must(pt_split_persist_mdev(&txn, d->name, type->id, uuids[i], false, def, err, sizeof(err)), err);
 	}
 	rc = pt_txn_run(&txn, err, sizeof(err));
 	if (pt_opts.json) {
@@ -1148,24 +1018,6 @@ static int do_remove(void)
 
 /* ---- --vgpu-type ---- */
 
-/* The steps that give VF the type id (0 releases): through 0 when it has
- * another (the driver takes a type only on a VF without one). */
-static void vgpu_steps(struct pt_txn *t, const char *vf, long current, unsigned id)
-{
-	char path[256], before[24], val[24];
-	int rc = 0;
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/nvidia/current_vgpu_type", vf);
-	snprintf(before, sizeof(before), "%ld", current);
-	if (current > 0 && id > 0)
-		rc = pt_txn_add_attr(t, path, before, "0");
-	snprintf(val, sizeof(val), "%u", id);
-	if (rc == 0)
-		rc = pt_txn_add_attr(t, path, current > 0 && id > 0 ? "0" : before, val);
-	if (rc < 0)
-		pt_die(PT_EXIT_FAIL, "%s: %s; nothing was changed", path, strerror(-rc));
-}
-
 static const char *vgpu_name(const struct pt_vgpu_type *types, size_t n, unsigned long id)
 {
 	for (size_t i = 0; i < n; i++)
@@ -1208,12 +1060,12 @@ static int do_vgpu(const struct pt_dev *d)
 	pt_txn_lock(false);
 	pt_txn_init(&txn, "vgpu");
 	if ((unsigned long)current != id)
-		vgpu_steps(&txn, d->name, current, id);
+		must(pt_split_vgpu_steps(&txn, d->name, current, id, err, sizeof(err)), err);
 	if (opt_persist) {
 		struct pt_split_entry e = { PT_SPLIT_VGPU, "", id, false, false };
 
 		snprintf(e.bdf, sizeof(e.bdf), "%s", d->name);
-		persist_split(&txn, &e, id == 0);
+		must(pt_split_persist(&txn, &e, id == 0, err, sizeof(err)), err);
 	}
 	rc = pt_txn_run(&txn, err, sizeof(err));
 	if (pt_opts.json) {
@@ -1329,8 +1181,8 @@ static enum item_state apply_vfs(const struct pt_split_entry *e, char *msg, size
 		}
 		pt_txn_free(&txn);
 		pt_txn_init(&txn, "vfs");
-		vfs_steps(&txn, pf->name, &s, (int)e->value, !e->no_autoprobe);
-		if ((rc = vfs_run(&txn, pf, &s, msg, len)) != PT_EXIT_OK)
+		if (pt_split_vfs_steps(&txn, pf->name, &s, (int)e->value, !e->no_autoprobe, msg, len) != PT_EXIT_OK ||
+		    (rc = pt_split_vfs_run(&txn, pf, &s, msg, len)) != PT_EXIT_OK)
 			return ITEM_FAILED;
 	}
 	if (e->vfio && e->value > 0 && !(pt_dry_run && (unsigned)s.num != e->value) &&
@@ -1368,8 +1220,8 @@ static enum item_state apply_vgpu(const struct pt_split_entry *e, char *msg, siz
 	} else {
 		pt_txn_free(&txn);
 		pt_txn_init(&txn, "vgpu");
-		vgpu_steps(&txn, e->bdf, current, e->value);
-		if (pt_txn_run(&txn, err, sizeof(err)) != PT_EXIT_OK) {
+		if (pt_split_vgpu_steps(&txn, e->bdf, current, e->value, err, sizeof(err)) != PT_EXIT_OK ||
+		    pt_txn_run(&txn, err, sizeof(err)) != PT_EXIT_OK) {
 			snprintf(msg, len, "%s", err);
 			st = ITEM_FAILED;
 		} else {
@@ -1409,19 +1261,8 @@ static enum item_state apply_mdev(const struct pt_mdev_def *def, char *msg, size
 	}
 	pt_txn_free(&txn);
 	pt_txn_init(&txn, "create");
-	if (pt_txn_add_mdev(&txn, true, def->parent, def->type, def->uuid) < 0) {
-		snprintf(msg, len, "%s: its parent or type has a name no mdev can have", def->uuid);
+	if (pt_split_mdev_steps(&txn, def->parent, def->type, def->uuid, def, msg, len) != PT_EXIT_OK)
 		return ITEM_FAILED;
-	}
-	for (size_t i = 0; i < def->nattrs; i++) {
-		char path[256];
-
-		snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s/%s", def->uuid, def->attrs[i].name);
-		if (pt_txn_add_attr(&txn, path, "", def->attrs[i].value) < 0) {
-			snprintf(msg, len, "%s: attribute %s cannot be written", def->uuid, def->attrs[i].name);
-			return ITEM_FAILED;
-		}
-	}
 	if (pt_txn_run(&txn, err, sizeof(err)) != PT_EXIT_OK) {
 		snprintf(msg, len, "%s", err);
 		st = ITEM_FAILED;

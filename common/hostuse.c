@@ -831,14 +831,22 @@ int pt_proc_holders(const char *const *nodes, size_t n, char *buf, size_t len)
 
 int pt_dev_vm_users(const struct pt_dev *d, char *buf, size_t len)
 {
+	char dir[64];
+
+	snprintf(dir, sizeof(dir), "/sys/bus/pci/devices/%s", d->name);
+	return pt_vfio_users(dir, d->group, buf, len);
+}
+
+int pt_vfio_users(const char *sysdir, int grp, char *buf, size_t len)
+{
 	char group[48] = "", cdev[80] = "";
 	const char *nodes[2];
 	size_t n = 0;
 	char **vd = NULL;
-	int nv = pt_list_dir(&vd, "/sys/bus/pci/devices/%s/vfio-dev", d->name);
+	int nv = pt_list_dir(&vd, "%s/vfio-dev", sysdir);
 
-	if (d->group >= 0) {
-		snprintf(group, sizeof(group), "/dev/vfio/%d", d->group);
+	if (grp >= 0) {
+		snprintf(group, sizeof(group), "/dev/vfio/%d", grp);
 		nodes[n++] = group;
 	}
 	/* iommufd's per-device node (Linux 6.2+): vfio-dev/vfioX */

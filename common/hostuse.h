@@ -39,6 +39,9 @@ enum pt_use pt_dev_host_use(const struct pt_host *h, const struct pt_dev *d, enu
  * comma separated, in buf, with the node. Returns how many. An unbind or
  * a reset under them would block in the kernel until the VM lets go. */
 int pt_dev_vm_users(const struct pt_dev *d, char *buf, size_t len);
+/* The same for any VFIO device: its sysfs directory ("/sys/bus/mdev/
+ * devices/UUID") and IOMMU group (-1 none). */
+int pt_vfio_users(const char *sysdir, int group, char *buf, size_t len);
 
 /* The VFs a PF has enabled, as addresses ("0000:03:00.1, 0000:03:00.2")
  * in buf. Returns how many (sriov_numvfs; 0 for anything else). */

@@ -148,24 +148,10 @@ size_t pt_mdevs(struct pt_mdev **out)
 
 int pt_mdev_vm_users(const struct pt_mdev *m, char *buf, size_t len)
 {
-	char group[48] = "", cdev[80] = "";
-	const char *nodes[2];
-	size_t n = 0;
-	char **vd = NULL;
-	int nv = pt_list_dir(&vd, "/sys/bus/mdev/devices/%s/vfio-dev", m->uuid);
+	char dir[80];
 
-	if (m->group >= 0) {
-		snprintf(group, sizeof(group), "/dev/vfio/%d", m->group);
-		nodes[n++] = group;
-	}
-	for (int i = 0; i < nv; i++)
-		if (strncmp(vd[i], "vfio", 4) == 0 && !cdev[0]) {
-			snprintf(cdev, sizeof(cdev), "/dev/vfio/devices/%s", vd[i]);
-			nodes[n++] = cdev;
-		}
-	if (nv > 0)
-		pt_free_names(vd, nv);
-	return pt_proc_holders(nodes, n, buf, len);
+	snprintf(dir, sizeof(dir), "/sys/bus/mdev/devices/%s", m->uuid);
+	return pt_vfio_users(dir, m->group, buf, len);
 }
 
 void pt_mdev_def_path(const char *parent, const char *uuid, char *buf, size_t len)

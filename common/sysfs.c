@@ -331,6 +331,22 @@ void pt_fault_point(void)
 #endif
 }
 
+void pt_one_line(const char *s, char *out, size_t len)
+{
+	size_t o = 0;
+
+	for (; *s && o + 3 < len; s++) {
+		if (*s == '\n') {
+			out[o++] = '\\';
+			out[o++] = 'n';
+		} else {
+			out[o++] = *s;
+		}
+	}
+	if (len)
+		out[o] = '\0';
+}
+
 int pt_write_attr(const char *value, const char *fmt, ...)
 {
 	ROOT_PATH(path, fmt);
@@ -341,17 +357,8 @@ int pt_write_attr(const char *value, const char *fmt, ...)
 	if (pt_dry_run || pt_verbose) {
 		/* one line per write: a newline in the value (clearing an attribute) shows as \n */
 		char shown[256];
-		size_t o = 0;
 
-		for (const char *v = value; *v && o + 3 < sizeof(shown); v++) {
-			if (*v == '\n') {
-				shown[o++] = '\\';
-				shown[o++] = 'n';
-			} else {
-				shown[o++] = *v;
-			}
-		}
-		shown[o] = '\0';
+		pt_one_line(value, shown, sizeof(shown));
 		if (pt_dry_run) {
 			pt_dry_run_print("write %s %s\n",
 				path + strlen(sysroot), shown);

@@ -47,6 +47,9 @@ void pt_free_names(char **names, int n);
 extern bool pt_dry_run;
 /* Where dry-run lines go: stdout, or stderr when stdout carries JSON. */
 extern FILE *pt_dry_run_out;
+/* s on one line for a dry-run or log line: a newline shows as \n;
+ * truncated to fit len. */
+void pt_one_line(const char *s, char *out, size_t len);
 /* Print a dry-run line ("write PATH VALUE") where dry-run lines go. */
 void pt_dry_run_print(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int pt_write_attr(const char *value, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

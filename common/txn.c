@@ -666,18 +666,10 @@ static int file_put(const struct pt_txn_file *f, const char *content)
 	/* mdevctl's definitions and vgpu-split's file: exactly these bytes */
 	if (strncmp(f->path, PT_PERSIST_DIR "/", strlen(PT_PERSIST_DIR "/")) != 0) {
 		if (pt_dry_run) {
-			char *shown = pt_xmalloc(2 * strlen(content) + 1);
-			size_t o = 0;
+			size_t n = 2 * strlen(content) + 4;
+			char *shown = pt_xmalloc(n);
 
-			for (const char *c = content; *c; c++) {
-				if (*c == '\n') {
-					shown[o++] = '\\';
-					shown[o++] = 'n';
-				} else {
-					shown[o++] = *c;
-				}
-			}
-			shown[o] = '\0';
+			pt_one_line(content, shown, n);
 			pt_dry_run_print("create %s %s\n", f->path, shown);
 			free(shown);
 			return 0;

@@ -117,12 +117,36 @@ static void vfs_state(const struct pt_txn *t, const char *pf, int had, int ap_wa
 		 pt_txn_pending(&pid) ? "; not everything is back: 'vfio-bind --restore' finishes the job" : "");
 }
 
+/* After VFs went: the vfio-bind records of those that are gone (a later
+ * VF at the same address is a new device, with no way back to recall). */
+static void forget_gone(const char *pf, char (*before)[PT_BDF_LEN], size_t nbefore)
+{
+	char (*now)[PT_BDF_LEN] = pt_xcalloc(PT_SPLIT_MAX_VFS, sizeof(*now));
+	size_t n = pt_sriov_vfs(pf, now, PT_SPLIT_MAX_VFS);
+
+	for (size_t i = 0; i < nbefore; i++) {
+		bool there = false;
+		char rec[64];
+
+		for (size_t k = 0; k < n && !there; k++)
+			there = strcmp(before[i], now[k]) == 0;
+		if (!there && pt_record_get(before[i], rec, sizeof(rec)) && pt_remove_file(PT_RECORD_DIR "/%s", before[i]) < 0)
+			pt_warn("%s: cannot remove its record under " PT_RECORD_DIR, before[i]);
+	}
+	free(now);
+}
+
 int pt_split_vfs_run(struct pt_txn *t, const struct pt_dev *pf, const struct pt_sriov *s, char *msg, size_t len)
 {
 	char err[2048], state[512];
 	const struct pt_txn_step *x;
+	char (*before)[PT_BDF_LEN] = pt_xcalloc(PT_SPLIT_MAX_VFS, sizeof(*before));
+	size_t nbefore = pt_sriov_vfs(pf->name, before, PT_SPLIT_MAX_VFS);
 	int rc = pt_txn_run(t, err, sizeof(err));
 
+	if (rc == PT_EXIT_OK && !pt_dry_run)
+		forget_gone(pf->name, before, nbefore);
+	free(before);
 	if (rc == PT_EXIT_OK)
 		return rc;
 	vfs_state(t, pf->name, s->num, s->autoprobe, state, sizeof(state));

@@ -15,6 +15,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#define PT_SPLIT_MAX_VFS 4096
+
 int pt_split_vfs_steps(struct pt_txn *t, const char *pf, const struct pt_sriov *s, int want, int autoprobe,
 		       char *msg, size_t mlen);
 /* Create an mdev, then write the attributes of its definition def (NULL:
@@ -34,7 +36,8 @@ int pt_split_persist_mdev(struct pt_txn *t, const char *parent, const char *type
 /* Run t, a VF change of pf from s; on failure the message says what the
  * kernel answered and where the PF is now (its VFs, autoprobe, whether
  * --restore has work left), with exit 4 when the PF's driver cannot
- * enable VFs (ENOENT). */
+ * enable VFs (ENOENT). After a change, the vfio-bind records of VFs that
+ * are gone are removed. */
 int pt_split_vfs_run(struct pt_txn *t, const struct pt_dev *pf, const struct pt_sriov *s, char *msg, size_t len);
 
 #endif

@@ -123,11 +123,13 @@ is "$(vgpu-split --list "$nvme" | sed -n 2p | tr -s ' ' | cut -d' ' -f6,10-)" "$
 	"--list names the holder"
 kill "$holder"; wait "$holder" 2>/dev/null; holder=
 
+ok "the VFs on vfio-pci have their vfio-bind records" test -e "/run/passthru-utils/vfio-bind/$vf0"
 out=$(vgpu-split --vfs 0 "$nvme" 2>&1); rc=$?
 is "$rc" 0 "--vfs 0 once the holder is gone: exit 0"
 is "$out" "$nvme: 3 -> 0 VFs" "it says so"
 is "$(cat "$d/sriov_numvfs")" 0 "no VFs left"
 ok "no virtfn link left" test ! -e "$d/virtfn0"
+is "$(ls /run/passthru-utils/vfio-bind/ | grep -c "^${nvme%.*}\.[1-4]$")" 0 "the gone VFs' vfio-bind records are gone too"
 out=$(vgpu-split --list -J "$nvme" | jq -c '.[0] | [.num_vfs, .vfs]')
 is "$out" "[0,[]]" "--list -J: 0 VFs"
 

@@ -323,11 +323,6 @@ void pt_zdisk_classify(struct pt_zdisk *d, const char *const *pools, size_t npoo
 	d->pool[0] = d->detail[0] = '\0';
 	d->member = NULL;
 	snprintf(d->where, sizeof(d->where), "%s", d->name);
-	if (d->host_use[0]) {
-		d->role = PT_ZROLE_HOST;
-		put(d->detail, sizeof(d->detail), "%s", d->host_use);
-		return;
-	}
 	for (size_t i = 0; i <= d->nparts; i++) {
 		const struct pt_zprobe *p = probe_at(d, i, echo);
 		struct pt_zfinding f;
@@ -365,6 +360,17 @@ void pt_zdisk_classify(struct pt_zdisk *d, const char *const *pools, size_t npoo
 			best = mbest;
 			at = mat;
 		}
+	}
+	/* the host's, whatever is on it; a member keeps its pool */
+	if (d->host_use[0]) {
+		d->role = PT_ZROLE_HOST;
+		if (mat) {
+			snprintf(d->pool, sizeof(d->pool), "%s", mbest.pool);
+			snprintf(d->where, sizeof(d->where), "%s", mat->name);
+			d->member = mat;
+		}
+		put(d->detail, sizeof(d->detail), "%s", d->host_use);
+		return;
 	}
 	d->role = role;
 	if (!at)
@@ -943,7 +949,7 @@ static struct pt_zpool *add_pool(struct pt_zscan *s, const char *name, bool name
 	return &s->pools[s->npools++];
 }
 
-static bool disk_has_pool(const struct pt_zdisk *d, const char *pool)
+bool pt_zdisk_has_pool(const struct pt_zdisk *d, const char *pool)
 {
 	const char *v[32];
 	size_t n = pt_zdisk_pools(d, v, 32);
@@ -1038,7 +1044,7 @@ int pt_zscan_plan(struct pt_zscan *s, const struct pt_host *h, struct pt_group *
 			struct pt_zdisk *d = &s->disks[k];
 			const struct pt_zprobe *m;
 
-			if (!disk_has_pool(d, p->name))
+			if (!pt_zdisk_has_pool(d, p->name))
 				continue;
 			p->nmembers++;
 			if (!d->nctrl && !p->stray[0])

@@ -124,6 +124,9 @@ struct pt_zdisk {
  * end of the disk too). Up to max names, pointing into d; returns how many. */
 size_t pt_zdisk_pools(const struct pt_zdisk *d, const char **out, size_t max);
 
+/* Pure: whether pool is among them. */
+bool pt_zdisk_has_pool(const struct pt_zdisk *d, const char *pool);
+
 /* Pure: set d's role, pool, where and detail from its probes, its host use
  * and whether it is named, for a plan that takes the pools in `pools`. */
 void pt_zdisk_classify(struct pt_zdisk *d, const char *const *pools, size_t npools);

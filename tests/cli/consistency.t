@@ -154,8 +154,8 @@ done
 # Pages other developers own are TODO until they take the edits.
 export PASSTHRU_PCI_IDS=tests/fixtures/pci.ids
 NV=tests/fixtures/desktop-nvidia MIXED=tests/fixtures/chipset-mixed Q35=tests/fixtures/qemu-q35
-OFF=tests/fixtures/iommu-off-intel ROMS=tests/unit/roms
-OWNED=" man/iommu-groups.1 man/vfio-bind.8 man/gpu-reset.8 man/vgarom-dump.1 man/vm-run.8 man/vgpu-split.8 "
+OFF=tests/fixtures/iommu-off-intel ROMS=tests/unit/roms ZNAS=tests/fixtures/zfs-nas
+OWNED=" man/iommu-groups.1 man/vfio-bind.8 man/gpu-reset.8 man/vgarom-dump.1 man/vm-run.8 man/vgpu-split.8 man/zpool-passthru.8 "
 
 man_page() { local p; for p in "man/$1.1" "man/$1.8"; do [ -e "$p" ] && echo "$p"; done; }
 check() { # check PAGE RESULT DESCRIPTION DIAG: ct_ok for our pages, TODO for the others
@@ -255,6 +255,19 @@ vgpu-split|1|does not exist|--sysroot tests/fixtures/sriov-server --dry-run --vf
 vgpu-split|1|output could not be written|FULL --sysroot tests/fixtures/sriov-server --list
 vgpu-split|4|not an SR-IOV physical function|--sysroot tests/fixtures/sriov-server --dry-run --vfs 2 02:00.0
 vgpu-split|4|--check|--sysroot tests/fixtures/sriov-server --check 02:00.0
+zpool-passthru|2|an unknown option|--bogus
+zpool-passthru|2|no pool or disk|--sysroot $ZNAS
+zpool-passthru|2|not a pool name|--sysroot $ZNAS 1tank
+zpool-passthru|2|a partition|--sysroot $ZNAS /dev/sdb1
+zpool-passthru|2|not a block device|--sysroot $ZNAS /dev/disk
+zpool-passthru|2|exclude each other|--sysroot $ZNAS --bdf --bind /dev/nvme1n1
+zpool-passthru|2|does not exist|--sysroot /nonexistent tank
+zpool-passthru|2|empty|--sysroot '' tank
+zpool-passthru|1|no disk carries|--sysroot $ZNAS tank
+zpool-passthru|1|does not exist|--sysroot $ZNAS /dev/nosuch
+zpool-passthru|1|output could not be written|FULL --sysroot $ZNAS /dev/nvme1n1
+zpool-passthru|3|--force|--sysroot $ZNAS /dev/sdb
+zpool-passthru|3|used by the host|--sysroot $ZNAS /dev/sdn
 TABLE
 
 # cmd|phrase the -J description holds (- for none)|arguments that print one JSON document with -J
@@ -289,6 +302,10 @@ vm-run|when a check fails|--sysroot $NV --qemu /bin/sh --dry-run --gpu 01:00.0
 vgpu-split|listing|--sysroot tests/fixtures/sriov-server --list
 vgpu-split|--check|--sysroot tests/fixtures/sriov-server --check 18:00.0
 vgpu-split|--vfs|--sysroot tests/fixtures/sriov-server --dry-run --vfs 2 18:00.1
+zpool-passthru|the plan|--sysroot $ZNAS /dev/nvme1n1
+zpool-passthru|--bind|--sysroot $ZNAS --bind --dry-run /dev/nvme1n1
+zpool-passthru|--list-pools|--sysroot $ZNAS --list-pools
+zpool-passthru|refused|--sysroot $ZNAS /dev/sdn
 TABLE
 # And what stays text with -J must say so: cmd|phrase|arguments.
 while IFS='|' read -r cmd phrase args; do
@@ -307,6 +324,7 @@ iommu-groups|With --bdf|--sysroot $NV --bdf
 vgarom-dump|With --info|--fix $ROMS/trailing-garbage.rom -o $CT_TMP/fixed.rom --dry-run
 vgarom-dump|With --info|--sysroot $Q35 00:02.0 -o $CT_TMP/dump.rom --dry-run
 vm-run|With --emit|--sysroot $NV --emit libvirt --gpu 01:00.0
+zpool-passthru|With --bdf|--sysroot $ZNAS --bdf /dev/nvme1n1
 TABLE
 
 ct_done

@@ -368,7 +368,8 @@ int main(int argc, const char **argv)
 		pt_die(rc, "%s", err);
 
 	rc = pt_zscan_verdict(&scan, opt_force, opt_foreign, why, sizeof(why), warn, sizeof(warn));
-	for (char *line = warn, *nl; line && *line; line = nl) {
+	/* what --force or --foreign took, once the plan stands */
+	for (char *line = warn, *nl; rc == PT_EXIT_OK && line && *line; line = nl) {
 		nl = strchr(line, '\n');
 		if (nl)
 			*nl++ = '\0';

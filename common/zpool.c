@@ -39,7 +39,7 @@ static uint64_t be64(const unsigned char *p)
 }
 
 /* An XDR string value of exactly one element into dst; false when it is
- * not one or does not fit (with its NUL) or holds a NUL. */
+ * not one, is empty, does not fit (with its NUL) or holds a NUL. */
 static bool xdr_string(const unsigned char *v, size_t vlen, uint32_t type, uint32_t nelem, char *dst,
 		       size_t dlen)
 {
@@ -48,7 +48,7 @@ static bool xdr_string(const unsigned char *v, size_t vlen, uint32_t type, uint3
 	if (type != DATA_TYPE_STRING || nelem != 1 || vlen < 4)
 		return false;
 	l = be32(v);
-	if (l > vlen - 4 || l >= dlen || memchr(v + 4, '\0', l))
+	if (l == 0 || l > vlen - 4 || l >= dlen || memchr(v + 4, '\0', l))
 		return false;
 	memcpy(dst, v + 4, l);
 	dst[l] = '\0';
@@ -782,10 +782,16 @@ int pt_zscan_probe(struct pt_zscan *s, char *err, size_t errlen)
 	s->disks = pt_xcalloc((size_t)n + 1, sizeof(*s->disks));
 	s->ndisks = 0;
 	for (int i = 0; i < n; i++) {
-		struct pt_zdisk *d = &s->disks[s->ndisks++];
-		char **ents = NULL;
+		struct pt_zdisk *d;
+		char **ents = NULL, hidden[8] = "";
 		int ne;
 
+		/* a multipath NVMe namespace's path devices (nvme0c0n1) have no
+		 * node: the namespace (nvme0n1) is the disk (genhd.c hidden_show) */
+		if (pt_read_text(hidden, sizeof(hidden), "/sys/block/%s/hidden", names[i]) > 0 &&
+		    strcmp(hidden, "1") == 0)
+			continue;
+		d = &s->disks[s->ndisks++];
 		snprintf(d->name, sizeof(d->name), "%s", names[i]);
 		probe(&d->whole, names[i]);
 		ne = pt_list_dir(&ents, "/sys/block/%s", names[i]);

@@ -1045,3 +1045,41 @@ enum pt_use pt_dev_host_use(const struct pt_host *h, const struct pt_dev *d, enu
 	}
 	return use;
 }
+
+/* ---- one disk, for zpool-passthru ---- */
+
+bool pt_disk_host_use(const char *disk, char *why, size_t len)
+{
+	struct disk_ctx c = { 0 };
+	char **parts = NULL, **ents = NULL;
+	int np, ne;
+	bool used = false;
+
+	why[0] = '\0';
+	if (strchr(disk, '/') || !pt_exists("/sys/class/block/%s", disk))
+		return false;
+	if (pt_read_file(&c.mountinfo, 8 << 20, "/proc/self/mountinfo") < 0)
+		c.mountinfo = pt_xstrdup("");
+	if (pt_read_file(&c.swaps, 1 << 20, "/proc/swaps") < 0)
+		c.swaps = pt_xstrdup("");
+	ne = pt_list_dir(&ents, "/proc/spl/kstat/zfs");
+	c.zpools = pt_xcalloc((size_t)(ne > 0 ? ne : 0) + 1, sizeof(*c.zpools));
+	for (int i = 0; i < ne; i++)
+		if (pt_exists("/proc/spl/kstat/zfs/%s/state", ents[i]) || pt_exists("/proc/spl/kstat/zfs/%s/txgs", ents[i]))
+			c.zpools[c.nzpools++] = pt_xstrdup(ents[i]);
+	if (ne > 0)
+		pt_free_names(ents, ne);
+	/* partitions first: they name the reason a whole disk is busy */
+	np = pt_list_dir(&parts, "/sys/class/block/%s", disk);
+	for (int j = 0; j < np && !used; j++)
+		if (pt_exists("/sys/class/block/%s/%s/partition", disk, parts[j]))
+			used = block_in_use(&c, parts[j], why, len);
+	if (np > 0)
+		pt_free_names(parts, np);
+	if (!used)
+		used = block_in_use(&c, disk, why, len);
+	free(c.mountinfo);
+	free(c.swaps);
+	pt_free_names(c.zpools, c.nzpools);
+	return used;
+}

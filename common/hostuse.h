@@ -103,4 +103,11 @@ void pt_tcp_endpoint(const struct pt_tcp_conn *c, bool local, char *buf, size_t 
 bool pt_mountinfo_find(const char *mountinfo, const char *devno, const char *name, char *where,
 		       size_t wlen, char *fstype, size_t tlen);
 
+/* Whether the host uses whole disk `disk` ("sdb", "nvme0n1"): the disk
+ * answer of pt_dev_host_use() for one disk, its partitions first (mounted,
+ * swap, md/dm/LVM/bcache holders, btrfs, a ZFS pool imported here; the
+ * kernel's exclusive open on the live host). The reason, starting with
+ * the disk's or partition's name, in why ("" when false). */
+bool pt_disk_host_use(const char *disk, char *why, size_t len);
+
 #endif

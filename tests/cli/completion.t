@@ -80,6 +80,31 @@ cases=(
 	"vgpu-split --sysroot $vfx --uuid |"
 	"vgpu-split --sysroot /nonexistent --create |"
 )
+# zpool-passthru: pool names from the command itself (--list-pools), on a
+# copy of the zfs-nas fixture with ZFS labels by tests/helpers/mkzfs-label;
+# the completions run the built command, found on PATH.
+zbin=${BUILDDIR:-build}/zpool-passthru
+if [ -x "$zbin" ] && python3 -c 1 2>/dev/null; then
+	zfx=$CT_TMP/zfs-nas
+	cp -a tests/fixtures/zfs-nas "$zfx"
+	g=100
+	for d in sdb sdc; do
+		g=$((g + 1))
+		tests/helpers/mkzfs-label "$zfx/dev/${d}1" --pool tank --pool-guid 11 --guid $g --timestamp 1700000000
+	done
+	tests/helpers/mkzfs-label "$zfx/dev/sdh" --pool backup --pool-guid 22 --guid 23 --timestamp 1700000000
+	PATH=$PWD/${zbin%/*}:$PATH
+	cases+=(
+		"zpool-passthru --b|--bdf --bind"
+		"zpool-passthru --f|--force --foreign"
+		"zpool-passthru --sysroot $zfx |backup tank"
+		"zpool-passthru --sysroot=$zfx t|tank"
+		"zpool-passthru --sysroot $zfx tank b|backup"
+		"zpool-passthru --sysroot $zfx $zfx/dev/sdb|$zfx/dev/sdb $zfx/dev/sdb1 $zfx/dev/sdb9"
+		"zpool-passthru --sysroot $zfx --list-pools |"
+	)
+fi
+
 # The same, with the sysroot from the environment.
 env_cases=(
 	"iommu-groups 0000:01:|$fx_bus01"

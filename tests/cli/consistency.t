@@ -154,7 +154,7 @@ done
 # Pages other developers own are TODO until they take the edits.
 export PASSTHRU_PCI_IDS=tests/fixtures/pci.ids
 NV=tests/fixtures/desktop-nvidia MIXED=tests/fixtures/chipset-mixed Q35=tests/fixtures/qemu-q35
-OFF=tests/fixtures/iommu-off-intel ROMS=tests/unit/roms
+OFF=tests/fixtures/iommu-off-intel ROMS=tests/unit/roms ZNAS=tests/fixtures/zfs-nas
 SRIOV=tests/fixtures/sriov-server VH=tests/fixtures/vgpu-host
 # vgpu-split writes below its sysroot even when a change fails (the lock,
 # a create file the kernel would have answered): rows that are no dry run
@@ -175,7 +175,7 @@ echo qemu-system-x86 >"$VHH/proc/4242/comm"
 ln -s /dev/vfio/11 "$VHH/proc/4242/fd/3"
 ln -s /dev/vfio/7 "$VHH/proc/4242/fd/4"
 MDEV=6a3c1f0e-8d2b-4e57-9a41-2f0c7b5d9e13
-OWNED=" man/iommu-groups.1 man/vfio-bind.8 man/gpu-reset.8 man/vgarom-dump.1 man/vm-run.8 man/vgpu-split.8 "
+OWNED=" man/iommu-groups.1 man/vfio-bind.8 man/gpu-reset.8 man/vgarom-dump.1 man/vm-run.8 man/vgpu-split.8 man/zpool-passthru.8 "
 
 # Keys a page does not name yet (PAGE:KEY), owned elsewhere: each is a TODO
 # test of its own until the page names it, and not a failure of its row.
@@ -318,6 +318,19 @@ vgpu-split|4|the device is no mdev parent|--sysroot $VH --list-types 00:17.0
 vgpu-split|4|the device is no mdev parent|--sysroot $VH --dry-run --create i915-GVTg_V5_4 5e:00.0
 vgpu-split|4|it has no nvidia/creatable_vgpu_types|--sysroot $VH --dry-run --vgpu-type 1158 5e:00.0
 vgpu-split|4|it has no nvidia/creatable_vgpu_types|--sysroot $VH --dry-run --vgpu-type 1 00:02.0
+zpool-passthru|2|an unknown option|--bogus
+zpool-passthru|2|no pool or disk|--sysroot $ZNAS
+zpool-passthru|2|not a pool name|--sysroot $ZNAS 1tank
+zpool-passthru|2|a partition|--sysroot $ZNAS /dev/sdb1
+zpool-passthru|2|not a block device|--sysroot $ZNAS /dev/disk
+zpool-passthru|2|exclude each other|--sysroot $ZNAS --bdf --bind /dev/nvme1n1
+zpool-passthru|2|does not exist|--sysroot /nonexistent tank
+zpool-passthru|2|empty|--sysroot '' tank
+zpool-passthru|1|no disk carries|--sysroot $ZNAS tank
+zpool-passthru|1|does not exist|--sysroot $ZNAS /dev/nosuch
+zpool-passthru|1|output could not be written|FULL --sysroot $ZNAS /dev/nvme1n1
+zpool-passthru|3|--force|--sysroot $ZNAS /dev/sdb
+zpool-passthru|3|used by the host|--sysroot $ZNAS /dev/sdn
 TABLE
 
 # cmd|phrase the -J description holds (- for none)|arguments that print one JSON document with -J
@@ -380,6 +393,10 @@ vgpu-split|--remove|--sysroot $VH --dry-run --remove $MDEV --persist
 vgpu-split|failures included|--sysroot $VHH --dry-run --remove $MDEV
 vgpu-split|--apply|--sysroot $VH --dry-run --apply --wait 0
 vgpu-split|--apply|--sysroot $VHW --dry-run --apply --wait 0
+zpool-passthru|the plan|--sysroot $ZNAS /dev/nvme1n1
+zpool-passthru|--bind|--sysroot $ZNAS --bind --dry-run /dev/nvme1n1
+zpool-passthru|--list-pools|--sysroot $ZNAS --list-pools
+zpool-passthru|refused|--sysroot $ZNAS /dev/sdn
 TABLE
 # And what stays text with -J must say so: cmd|phrase|arguments.
 while IFS='|' read -r cmd phrase args; do
@@ -402,6 +419,7 @@ vgpu-split|print no JSON|--sysroot $VH --list-types 00:17.0
 vgpu-split|print no JSON|--sysroot $VH --remove nope
 vgpu-split|print no JSON|--sysroot $VH --list --wait 3
 vgpu-split|print no JSON|--sysroot $VH --list 5e:01.0
+zpool-passthru|With --bdf|--sysroot $ZNAS --bdf /dev/nvme1n1
 TABLE
 
 ct_done

@@ -31,22 +31,22 @@ static char *opt_vfs, *opt_create, *opt_remove, *opt_vgpu, *opt_count, *opt_uuid
 static int opt_list, opt_check, opt_vfio, opt_no_autoprobe, opt_force, opt_types, opt_persist, opt_apply;
 
 static struct poptOption options[] = {
-	{ "vfs", 'n', POPT_ARG_STRING, &opt_vfs, 0,
+	{ "vfs", 'n', POPT_ARG_STRING, &opt_vfs, PT_ONCE,
 	  "give DEVICE N virtual functions (0 removes them); through 0 when it has others", "N" },
 	{ "no-autoprobe", '\0', POPT_ARG_NONE, &opt_no_autoprobe, 0,
 	  "with --vfs: keep the new VFs driverless (sriov_drivers_autoprobe 0), ready for vfio-pci", NULL },
 	{ "vfio", '\0', POPT_ARG_NONE, &opt_vfio, 0,
 	  "with --vfs: bind every VF to vfio-pci, as vfio-bind does", NULL },
-	{ "vgpu-type", 't', POPT_ARG_STRING, &opt_vgpu, 0,
+	{ "vgpu-type", 't', POPT_ARG_STRING, &opt_vgpu, PT_ONCE,
 	  "give the NVIDIA VF DEVICE the vGPU type ID or NAME (0 releases it)", "ID|NAME" },
 	{ "list-types", 'T', POPT_ARG_NONE, &opt_types, 0,
 	  "the mdev types of DEVICE, or the vGPU types its NVIDIA VF can take now", NULL },
-	{ "create", 'C', POPT_ARG_STRING, &opt_create, 0,
+	{ "create", 'C', POPT_ARG_STRING, &opt_create, PT_ONCE,
 	  "create mediated devices of TYPE on DEVICE; prints their UUIDs", "TYPE" },
-	{ "count", '\0', POPT_ARG_STRING, &opt_count, 0, "with --create: how many (default 1)", "N" },
-	{ "uuid", 'u', POPT_ARG_STRING, &opt_uuid, 0, "with --create: the UUID of the one mdev (default random)",
+	{ "count", '\0', POPT_ARG_STRING, &opt_count, PT_ONCE, "with --create: how many (default 1)", "N" },
+	{ "uuid", 'u', POPT_ARG_STRING, &opt_uuid, PT_ONCE, "with --create: the UUID of the one mdev (default random)",
 	  "UUID" },
-	{ "remove", 'R', POPT_ARG_STRING, &opt_remove, 0, "remove the mediated device UUID", "UUID" },
+	{ "remove", 'R', POPT_ARG_STRING, &opt_remove, PT_ONCE, "remove the mediated device UUID", "UUID" },
 	{ "persist", 'p', POPT_ARG_NONE, &opt_persist, 0,
 	  "with --vfs, --vgpu-type, --create, --remove: keep it so at boot (mdevctl's /etc/mdevctl.d, "
 	  PT_SPLIT_CONF ")", NULL },
@@ -950,7 +950,8 @@ static int do_create(const struct pt_dev *d)
 	if (rc != PT_EXIT_OK)
 		pt_die(rc, "%s", err);
 	if (exists && !pt_opts.json)
-		printf("%s already active (%s on %s)%s\n", uuids[0], type->id, d->name, opt_persist ? "; defined now" : "");
+		printf("%s already active (%s on %s)%s%s\n", uuids[0], type->id, d->name,
+		       opt_persist ? "; defined now" : "", opt_persist && pt_dry_run ? " (dry run: nothing changed)" : "");
 	for (long i = 0; !exists && !pt_opts.json && i < count; i++)
 		printf("%s\n", uuids[i]);
 	free(uuids);
@@ -1009,7 +1010,8 @@ static int do_remove(void)
 			printf("%s removed (%s on %s)%s\n", uuid, m.type, m.parent,
 			       pt_dry_run ? " (dry run: nothing changed)" : "");
 		if (path[0])
-			printf("%s no longer defined (%s removed)%s\n", uuid, path, def ? "" : ": it was no definition");
+			printf("%s no longer defined (%s removed)%s%s\n", uuid, path, def ? "" : ": it was no definition",
+			       pt_dry_run ? " (dry run: nothing changed)" : "");
 	}
 	pt_mdev_defs_free(defs, ndefs);
 	doc_error(PT_EXIT_OK, NULL);
@@ -1355,7 +1357,8 @@ static int do_apply(void)
 			if (it->state == ITEM_FAILED)
 				pt_warn("%s", it->msg);
 			else if (!pt_opts.json)
-				printf("%s\n", it->msg);
+				printf("%s%s\n", it->msg,
+				       pt_dry_run && it->state == ITEM_DONE ? " (dry run: nothing changed)" : "");
 			progress = true;
 			left--;
 		}

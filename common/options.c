@@ -78,6 +78,7 @@ static poptContext ctx;
  * the last one, and the exit handler frees that. */
 #define STRING_VAL_BASE 0x70740000
 static char **string_dest[64];
+static const char *string_once[64]; /* the long name of a PT_ONCE option */
 static size_t nstring;
 static struct poptOption *copies[16];
 static size_t ncopies;
@@ -102,6 +103,7 @@ static struct poptOption *copy_table(const struct poptOption *t)
 			if (nstring == sizeof(string_dest) / sizeof(string_dest[0]))
 				pt_die(PT_EXIT_FAIL, "too many string options");
 			string_dest[nstring] = c[i].arg;
+			string_once[nstring] = c[i].val == PT_ONCE ? c[i].longName : NULL;
 			c[i].arg = NULL;
 			c[i].val = STRING_VAL_BASE + (int)nstring++;
 		}
@@ -171,7 +173,12 @@ const char **pt_options_parse(int argc, const char **argv, const struct poptOpti
 
 		if (rc >= STRING_VAL_BASE && (size_t)(rc - STRING_VAL_BASE) < nstring) {
 			char **dest = string_dest[rc - STRING_VAL_BASE];
+			const char *once = string_once[rc - STRING_VAL_BASE];
 
+			if (once && *dest) {
+				free(arg);
+				pt_die(PT_EXIT_USAGE, "--%s given twice: one a run; try '%s --help'", once, pt_progname);
+			}
 			free(*dest);
 			*dest = arg; /* the last one wins */
 			continue;

@@ -32,6 +32,10 @@ extern struct poptOption pt_write_table[];
 #define PT_WRITE_OPTIONS \
 	{ NULL, '\0', POPT_ARG_INCLUDE_TABLE, pt_write_table, 0, NULL, NULL }
 
+/* The val of a POPT_ARG_STRING option that may be given once (a mode,
+ * whose second value would silently win): twice is a usage error. */
+#define PT_ONCE 0x7074fffe
+
 /* Give a shared option a command-specific description in --help. */
 void pt_option_describe(const char *long_name, const char *descrip);
 

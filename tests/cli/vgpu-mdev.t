@@ -370,7 +370,7 @@ out=$(run_capture "$VS" --sysroot "$S" --dry-run --remove "$A" --persist)
 same "write /sys/bus/mdev/devices/$A/remove 1
 remove /etc/mdevctl.d/0000:00:02.0/$A
 $A removed (i915-GVTg_V5_4 on 0000:00:02.0) (dry run: nothing changed)
-$A no longer defined (/etc/mdevctl.d/0000:00:02.0/$A removed)
+$A no longer defined (/etc/mdevctl.d/0000:00:02.0/$A removed) (dry run: nothing changed)
 --- stderr
 --- exit 0" "--remove --persist --dry-run: the remove write, then the definition's removal"
 out=$(run_capture "$VS" --sysroot "$S" --dry-run -J --remove "$A" --persist)
@@ -556,7 +556,7 @@ before=$(snap)
 out=$(run_capture "$VS" --sysroot "$S" --dry-run --apply)
 same "0000:5e:00.0 already has 4 VFs
 write /sys/bus/pci/devices/0000:5e:00.5/nvidia/current_vgpu_type 1155
-0000:5e:00.5: vGPU type 0 -> 1155 (NVIDIA L40S-1B)
+0000:5e:00.5: vGPU type 0 -> 1155 (NVIDIA L40S-1B) (dry run: nothing changed)
 $A already active (i915-GVTg_V5_4 on 0000:00:02.0)
 --- stderr
 --- exit 0" "--apply --dry-run: the VF count, then the vGPU type's write, then the auto mdev"
@@ -608,7 +608,7 @@ out=$(run_capture "$VS" --sysroot "$S" --dry-run --apply 5e:00.0)
 same "write /sys/bus/pci/devices/0000:5e:00.0/sriov_numvfs 0
 write /sys/bus/pci/devices/0000:5e:00.0/sriov_drivers_autoprobe 0
 write /sys/bus/pci/devices/0000:5e:00.0/sriov_numvfs 2
-0000:5e:00.0: 4 -> 2 VFs
+0000:5e:00.0: 4 -> 2 VFs (dry run: nothing changed)
 --- stderr
 --- exit 0" "--apply of 'vfs PF 2 no-autoprobe' (dry run): through 0, autoprobe off, 2"
 out=$(run_capture "$VS" --sysroot "$S" --apply 5e:00.0)
@@ -649,7 +649,7 @@ out=$(run_capture "$VS" --sysroot "$S" --dry-run --apply 3b:00.0)
 same "write /sys/class/mdev_bus/0000:3b:00.0/mdev_supported_types/nvidia-223/create $U
 write /sys/bus/mdev/devices/$U/frl_enabled 0
 write /sys/bus/mdev/devices/$U/ecc 1
-$U created (nvidia-223 on 0000:3b:00.0)
+$U created (nvidia-223 on 0000:3b:00.0) (dry run: nothing changed)
 --- stderr
 --- exit 0" "--apply of an auto definition with attrs: the create write, then each attr in order (dry run)"
 out=$(run_capture "$VS" --sysroot "$S" --apply -J 3b:00.0)
@@ -845,11 +845,11 @@ $W  0000:3b:00.0  nvidia-222  GRID T4-1B  -      defined  auto    -
 --- exit 0" "vgpu-split --list reads what mdevctl define wrote (--auto, and --jsonfile with attrs): START right"
 	out=$(run_capture "$VS" --sysroot "$S" --dry-run --apply 3b:00.0)
 	same "write /sys/class/mdev_bus/0000:3b:00.0/mdev_supported_types/nvidia-223/create $U
-$U created (nvidia-223 on 0000:3b:00.0)
+$U created (nvidia-223 on 0000:3b:00.0) (dry run: nothing changed)
 write /sys/class/mdev_bus/0000:3b:00.0/mdev_supported_types/nvidia-222/create $W
 write /sys/bus/mdev/devices/$W/frl_enabled 0
 write /sys/bus/mdev/devices/$W/ecc 1
-$W created (nvidia-222 on 0000:3b:00.0)
+$W created (nvidia-222 on 0000:3b:00.0) (dry run: nothing changed)
 --- stderr
 --- exit 0" "  --apply --dry-run: both created, the attrs mdevctl kept written in order"
 	mdevctl_in list -d --dumpjson >"$T/md.json"

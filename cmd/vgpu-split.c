@@ -17,6 +17,7 @@
 #include "sysfs.h"
 #include "vfio.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -433,10 +434,12 @@ static int do_check(const struct pt_dev *d)
 		struct pt_mdev_type *types;
 		int n = pt_mdev_types(d->name, &types), avail = 0;
 
+		/* the types share the device: one created lowers the others' counts */
 		for (int i = 0; i < n; i++)
-			avail += types[i].available > 0 ? types[i].available : 0;
-		pt_findings_add(&f, PT_ST_OK, "mdev", "%s is an mdev parent (driver %s): %d type%s, %d instance%s "
-				"available", d->name, dash(d->driver), n, n == 1 ? "" : "s", avail, avail == 1 ? "" : "s");
+			avail = types[i].available > avail ? types[i].available : avail;
+		pt_findings_add(&f, PT_ST_OK, "mdev", "%s is an mdev parent (driver %s): %d type%s, up to %d "
+				"instance%s available (the types share the device)", d->name, dash(d->driver), n,
+				n == 1 ? "" : "s", avail, avail == 1 ? "" : "s");
 		if (avail == 0) {
 			pt_findings_add(&f, PT_ST_FAIL, "available", "no type of %s has an instance left: remove one "
 					"first (vgpu-split --list shows them)", d->name);
@@ -975,7 +978,7 @@ static int do_remove(void)
 		pt_die(PT_EXIT_USAGE, "--remove %s: %s", opt_remove, why);
 	doc_begin("mdev", uuid);
 	live = pt_mdev_get(uuid, &m);
-	if (opt_persist) {
+	{
 		ndefs = defs_read(&defs, uuid, bad, sizeof(bad));
 		for (size_t i = 0; i < ndefs && !def; i++)
 			if (strcmp(defs[i].uuid, uuid) == 0)
@@ -987,7 +990,13 @@ static int do_remove(void)
 			snprintf(path, sizeof(path), "%.*s", (int)(strstr(bad, ": ") - bad), bad);
 	}
 	if (!live && !def && !bad[0])
-		pt_die(PT_EXIT_FAIL, "no mdev %s is active%s", uuid, opt_persist ? " or defined" : "");
+		pt_die(PT_EXIT_FAIL, "no mdev %s is active or defined", uuid);
+	if (!live && !opt_persist)
+		pt_die(PT_EXIT_FAIL, "mdev %s is not active, only defined (%s): --persist removes the definition", uuid,
+		       path);
+	/* without --persist, the definition stays */
+	if (!opt_persist)
+		path[0] = '\0';
 	if (live && pt_mdev_vm_users(&m, holder, sizeof(holder)) > 0 && !opt_force)
 		pt_die(PT_EXIT_REFUSED, "mdev %s (%s on %s) is held by %s; --force asks the VM to let it go (the kernel "
 		       "waits until it does)", uuid, m.type, m.parent, holder);
@@ -1028,6 +1037,24 @@ static const char *vgpu_name(const struct pt_vgpu_type *types, size_t n, unsigne
 	return NULL;
 }
 
+/* A VF with a type lists only the types it can switch to without a
+ * release; a numeric id of another kind may still fit once it is 0:
+ * through 0 the driver decides (a refused write rolls back). */
+static bool another_series(const char *arg, long current, unsigned *id)
+{
+	char *end;
+	unsigned long v;
+
+	if (current <= 0 || !isdigit((unsigned char)arg[0]))
+		return false;
+	errno = 0;
+	v = strtoul(arg, &end, 10);
+	if (errno || *end || v == 0 || v > 0xffffffffUL)
+		return false;
+	*id = (unsigned)v;
+	return true;
+}
+
 static int do_vgpu(const struct pt_dev *d)
 {
 	/* static: a pt_die() below leaves it reachable */
@@ -1053,7 +1080,7 @@ static int do_vgpu(const struct pt_dev *d)
 	current = pt_vgpu_current(d->name);
 	if (current < 0)
 		pt_die(PT_EXIT_FAIL, "%s: nvidia/current_vgpu_type cannot be read", d->name);
-	if ((why = pt_vgpu_type_pick(opt_vgpu, types, n, true, &id)))
+	if ((why = pt_vgpu_type_pick(opt_vgpu, types, n, true, &id)) && !another_series(opt_vgpu, current, &id))
 		pt_die(PT_EXIT_USAGE, "%s: --vgpu-type %s: %s; 'vgpu-split --list-types %s' shows them", d->name, opt_vgpu,
 		       why, d->name);
 	if ((unsigned long)current != id && pt_dev_vm_users(d, holder, sizeof(holder)) > 0 && !opt_force)

@@ -296,7 +296,7 @@ vgpu-split|2|a malformed UUID|--sysroot $VH --dry-run --remove nope
 vgpu-split|2|a malformed UUID|--sysroot $VH --dry-run --create i915-GVTg_V5_4 --uuid 6a3c1f0e 00:02.0
 vgpu-split|2|an active mdev of another type or parent has|--sysroot $VH --dry-run --create i915-GVTg_V5_2 --uuid $MDEV 00:02.0
 vgpu-split|2|the parent does not have|--sysroot $VH --dry-run --create nvidia-222 00:02.0
-vgpu-split|2|the VF cannot take now|--sysroot $VH --dry-run --vgpu-type 1155 5e:00.4
+vgpu-split|2|the VF cannot take now|--sysroot $VH --dry-run --vgpu-type 1160 5e:00.5
 vgpu-split|2|the VF cannot take now|--sysroot $VH --dry-run --vgpu-type 'NVIDIA L40S-96Q' 5e:00.5
 vgpu-split|2|0 to 3600 seconds|--sysroot $VH --dry-run --apply --wait 4000
 vgpu-split|2|0 to 3600 seconds|--sysroot $VH --dry-run --apply --wait soon

@@ -387,7 +387,7 @@ cmp -s <(mdevctl_text i915-GVTg_V5_4 auto) "$MD/0000:00:02.0/$A" && [ "$(cat "$S
 ok $? "  its definition kept byte for byte, the remove write made, no journal"
 out=$(run_capture "$VS" --sysroot "$S" --remove "$U")
 same "--- stderr
-vgpu-split: no mdev $U is active
+vgpu-split: no mdev $U is active or defined
 --- exit 1" "--remove of an unknown UUID: exit 1"
 out=$(run_capture "$VS" --sysroot "$S" --remove "$U" --persist)
 same "--- stderr
@@ -403,7 +403,7 @@ vgpu-split: --remove takes the UUID only, no DEVICE
 --- exit 2" "--remove with a DEVICE: exit 2"
 out=$(run_capture "$VS" --sysroot "$S" --remove "$M")
 same "--- stderr
-vgpu-split: no mdev $M is active
+vgpu-split: mdev $M is not active, only defined (/etc/mdevctl.d/0000:3b:00.0/$M): --persist removes the definition
 --- exit 1" "--remove of a defined-only mdev without --persist: not active, exit 1"
 fresh
 out=$(run_capture "$VS" --sysroot "$S" --remove "${M^^}" --persist)
@@ -514,10 +514,16 @@ is "$(cat "$CT4")|$(cat "$CONF")" "0|vgpu 0000:5e:00.5 11x55" "  the type and th
 
 fresh
 before=$(snap)
-out=$(run_capture "$VS" --sysroot "$S" --vgpu-type 1155 5e:00.4)
+out=$(run_capture "$VS" --sysroot "$S" --vgpu-type 1160 5e:00.5)
 same "--- stderr
-vgpu-split: 0000:5e:00.4: --vgpu-type 1155: not among the VF's creatable vGPU types; 'vgpu-split --list-types 0000:5e:00.4' shows them
---- exit 2" "a type the VF cannot take now: exit 2"
+vgpu-split: 0000:5e:00.5: --vgpu-type 1160: not among the VF's creatable vGPU types; 'vgpu-split --list-types 0000:5e:00.5' shows them
+--- exit 2" "a type a VF without one cannot take: exit 2"
+out=$(run_capture "$VS" --sysroot "$S" --dry-run --vgpu-type 1155 5e:00.4)
+same "write /sys/bus/pci/devices/0000:5e:00.4/nvidia/current_vgpu_type 0
+write /sys/bus/pci/devices/0000:5e:00.4/nvidia/current_vgpu_type 1155
+0000:5e:00.4: vGPU type 1157 -> 1155 (dry run: nothing changed)
+--- stderr
+--- exit 0" "an id of another series than the VF's (not listed while it has 1157): through 0, the driver decides"
 out=$(run_capture "$VS" --sysroot "$S" --vgpu-type 'NVIDIA L40S-3Q' 5e:00.4)
 same "--- stderr
 vgpu-split: 0000:5e:00.4: --vgpu-type NVIDIA L40S-3Q: no creatable vGPU type of the VF has that name; 'vgpu-split --list-types 0000:5e:00.4' shows them
@@ -908,12 +914,12 @@ same "$BAD no longer defined (/etc/mdevctl.d/0000:3b:00.0/$BAD removed): it was 
 # ---- --check of an mdev parent and of an NVIDIA vGPU VF ----
 fresh
 out=$(run_capture "$VS" --sysroot "$S" --check 00:02.0)
-same "ok   0000:00:02.0 is an mdev parent (driver i915): 4 types, 9 instances available
+same "ok   0000:00:02.0 is an mdev parent (driver i915): 4 types, up to 6 instances available (the types share the device)
 --- stderr
 --- exit 0" "--check of the GVT-g iGPU: its types and what is left, no IOMMU asked for, exit 0"
 for t in "$TY"/0000:3b:00.0/mdev_supported_types/*; do echo 0 >"$t/available_instances"; done
 out=$(run_capture "$VS" --sysroot "$S" --check 3b:00.0)
-same "ok   0000:3b:00.0 is an mdev parent (driver nvidia): 3 types, 0 instances available
+same "ok   0000:3b:00.0 is an mdev parent (driver nvidia): 3 types, up to 0 instances available (the types share the device)
 fail no type of 0000:3b:00.0 has an instance left: remove one first (vgpu-split --list shows them)
 --- stderr
 --- exit 4" "--check of a T4 with every instance used: fail, exit 4"

@@ -212,7 +212,7 @@ out=$(vgpu-split --vgpu-type 1 "$vf0" 2>&1); rc=$?
 is "$rc:$out" "4:vgpu-split: $vf0 has no nvidia/creatable_vgpu_types: it is no NVIDIA vGPU VF (give a VF of a vGPU-capable GPU, bound to nvidia)" \
 	"--vgpu-type on a VF: exit 4"
 out=$(vgpu-split --remove "$uuid" 2>&1); rc=$?
-is "$rc:$out" "1:vgpu-split: no mdev $uuid is active" "--remove of no such mdev: exit 1"
+is "$rc:$out" "1:vgpu-split: no mdev $uuid is active or defined" "--remove of no such mdev: exit 1"
 out=$(vgpu-split --remove "$uuid" --persist 2>&1); rc=$?
 is "$rc:$out" "1:vgpu-split: no mdev $uuid is active or defined" "--remove --persist of no such mdev: exit 1"
 is "$(vgpu-split --list -J | jq -c '[.[] | select(has("mdev"))]')" "[]" "--list -J: no mdev objects"

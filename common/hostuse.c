@@ -357,10 +357,52 @@ static bool block_in_use(const struct disk_ctx *c, const char *name, char *why, 
 	return known || busy == 1;
 }
 
+/* What the disk checks read once: mountinfo, swaps, the imported pools. */
+static void disk_ctx_load(struct disk_ctx *c)
+{
+	char **ents = NULL;
+	int ne = pt_list_dir(&ents, "/proc/spl/kstat/zfs");
+
+	memset(c, 0, sizeof(*c));
+	if (pt_read_file(&c->mountinfo, 8 << 20, "/proc/self/mountinfo") < 0)
+		c->mountinfo = pt_xstrdup("");
+	if (pt_read_file(&c->swaps, 1 << 20, "/proc/swaps") < 0)
+		c->swaps = pt_xstrdup("");
+	c->zpools = pt_xcalloc((size_t)(ne > 0 ? ne : 0) + 1, sizeof(*c->zpools));
+	for (int i = 0; i < ne; i++)
+		if (pt_exists("/proc/spl/kstat/zfs/%s/state", ents[i]) || pt_exists("/proc/spl/kstat/zfs/%s/txgs", ents[i]))
+			c->zpools[c->nzpools++] = pt_xstrdup(ents[i]);
+	if (ne > 0)
+		pt_free_names(ents, ne);
+}
+
+static void disk_ctx_free(struct disk_ctx *c)
+{
+	free(c->mountinfo);
+	free(c->swaps);
+	pt_free_names(c->zpools, c->nzpools);
+}
+
+/* A whole disk: its partitions first (they name the reason a whole disk
+ * is busy), then the disk. */
+static bool disk_used(const struct disk_ctx *c, const char *disk, char *why, size_t len)
+{
+	char **parts = NULL;
+	int np = pt_list_dir(&parts, "/sys/class/block/%s", disk);
+	bool used = false;
+
+	for (int j = 0; j < np && !used; j++)
+		if (pt_exists("/sys/class/block/%s/%s/partition", disk, parts[j]))
+			used = block_in_use(c, parts[j], why, len);
+	if (np > 0)
+		pt_free_names(parts, np);
+	return used || block_in_use(c, disk, why, len);
+}
+
 static bool disks_in_use(const struct pt_dev *d, char *why, size_t len)
 {
 	char **disks = NULL;
-	struct disk_ctx c = { 0 };
+	struct disk_ctx c;
 	int n = pt_disks_of(d->name, &disks);
 	bool used = false;
 
@@ -368,39 +410,10 @@ static bool disks_in_use(const struct pt_dev *d, char *why, size_t len)
 		pt_free_names(disks, 0);
 		return false;
 	}
-	if (pt_read_file(&c.mountinfo, 8 << 20, "/proc/self/mountinfo") < 0)
-		c.mountinfo = pt_xstrdup("");
-	if (pt_read_file(&c.swaps, 1 << 20, "/proc/swaps") < 0)
-		c.swaps = pt_xstrdup("");
-	{
-		char **ents = NULL;
-		int ne = pt_list_dir(&ents, "/proc/spl/kstat/zfs");
-
-		c.zpools = pt_xcalloc((size_t)(ne > 0 ? ne : 0) + 1, sizeof(*c.zpools));
-		for (int i = 0; i < ne; i++)
-			if (pt_exists("/proc/spl/kstat/zfs/%s/state", ents[i]) ||
-			    pt_exists("/proc/spl/kstat/zfs/%s/txgs", ents[i]))
-				c.zpools[c.nzpools++] = pt_xstrdup(ents[i]);
-		if (ne > 0)
-			pt_free_names(ents, ne);
-	}
-	for (int i = 0; i < n && !used; i++) {
-		char **parts = NULL;
-		int np;
-
-		/* partitions first: they name the reason a whole disk is busy */
-		np = pt_list_dir(&parts, "/sys/block/%s", disks[i]);
-		for (int j = 0; j < np && !used; j++)
-			if (pt_exists("/sys/block/%s/%s/partition", disks[i], parts[j]))
-				used = block_in_use(&c, parts[j], why, len);
-		if (np > 0)
-			pt_free_names(parts, np);
-		if (!used)
-			used = block_in_use(&c, disks[i], why, len);
-	}
-	free(c.mountinfo);
-	free(c.swaps);
-	pt_free_names(c.zpools, c.nzpools);
+	disk_ctx_load(&c);
+	for (int i = 0; i < n && !used; i++)
+		used = disk_used(&c, disks[i], why, len);
+	disk_ctx_free(&c);
 	pt_free_names(disks, n);
 	return used;
 }
@@ -1050,36 +1063,14 @@ enum pt_use pt_dev_host_use(const struct pt_host *h, const struct pt_dev *d, enu
 
 bool pt_disk_host_use(const char *disk, char *why, size_t len)
 {
-	struct disk_ctx c = { 0 };
-	char **parts = NULL, **ents = NULL;
-	int np, ne;
-	bool used = false;
+	struct disk_ctx c;
+	bool used;
 
 	why[0] = '\0';
 	if (strchr(disk, '/') || !pt_exists("/sys/class/block/%s", disk))
 		return false;
-	if (pt_read_file(&c.mountinfo, 8 << 20, "/proc/self/mountinfo") < 0)
-		c.mountinfo = pt_xstrdup("");
-	if (pt_read_file(&c.swaps, 1 << 20, "/proc/swaps") < 0)
-		c.swaps = pt_xstrdup("");
-	ne = pt_list_dir(&ents, "/proc/spl/kstat/zfs");
-	c.zpools = pt_xcalloc((size_t)(ne > 0 ? ne : 0) + 1, sizeof(*c.zpools));
-	for (int i = 0; i < ne; i++)
-		if (pt_exists("/proc/spl/kstat/zfs/%s/state", ents[i]) || pt_exists("/proc/spl/kstat/zfs/%s/txgs", ents[i]))
-			c.zpools[c.nzpools++] = pt_xstrdup(ents[i]);
-	if (ne > 0)
-		pt_free_names(ents, ne);
-	/* partitions first: they name the reason a whole disk is busy */
-	np = pt_list_dir(&parts, "/sys/class/block/%s", disk);
-	for (int j = 0; j < np && !used; j++)
-		if (pt_exists("/sys/class/block/%s/%s/partition", disk, parts[j]))
-			used = block_in_use(&c, parts[j], why, len);
-	if (np > 0)
-		pt_free_names(parts, np);
-	if (!used)
-		used = block_in_use(&c, disk, why, len);
-	free(c.mountinfo);
-	free(c.swaps);
-	pt_free_names(c.zpools, c.nzpools);
+	disk_ctx_load(&c);
+	used = disk_used(&c, disk, why, len);
+	disk_ctx_free(&c);
 	return used;
 }

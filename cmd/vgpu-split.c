@@ -1319,6 +1319,10 @@ static int do_apply(void)
 	int bad = 0, failed = 0;
 	double wait = 10, deadline;
 	long len;
+	struct skipped {
+		char what[16], device[160], msg[2048];
+	} *skipped = NULL;
+	size_t nskipped = 0;
 
 	if (opt_wait) {
 		char *end;
@@ -1332,8 +1336,13 @@ static int do_apply(void)
 		pt_die(PT_EXIT_FAIL, "cannot read %s: %s", PT_SPLIT_CONF, strerror((int)-len));
 	nentries = pt_split_conf_parse(text ? text : "", &entries, &bad, err, sizeof(err));
 	free(text);
-	if (bad)
+	if (bad) {
 		pt_warn("%s: %s; skipped", PT_SPLIT_CONF, err);
+		skipped = pt_xrealloc(skipped, (nskipped + 1) * sizeof(*skipped));
+		snprintf(skipped[nskipped].what, sizeof(skipped[nskipped].what), "conf");
+		skipped[nskipped].device[0] = '\0';
+		snprintf(skipped[nskipped++].msg, sizeof(skipped[0].msg), "%s: %.1800s", PT_SPLIT_CONF, err);
+	}
 	/* with DEVICEs, a broken line of the shared file cannot be told apart:
 	 * it is named, and fails the run only without DEVICEs */
 	if (ndevs)
@@ -1347,7 +1356,13 @@ static int do_apply(void)
 		pt_warn("%s; skipped", line);
 		/* "/etc/mdevctl.d/PARENT/NAME: why": another device's file does not count */
 		sscanf(line, PT_MDEVCTL_DIR "/%159[^/]", parent);
-		bad += wanted(parent);
+		if (!wanted(parent))
+			continue;
+		bad++;
+		skipped = pt_xrealloc(skipped, (nskipped + 1) * sizeof(*skipped));
+		snprintf(skipped[nskipped].what, sizeof(skipped[nskipped].what), "definition");
+		snprintf(skipped[nskipped].device, sizeof(skipped[nskipped].device), "%s", parent);
+		snprintf(skipped[nskipped++].msg, sizeof(skipped[0].msg), "%.1800s", line);
 	}
 	free(errs);
 	/* VF counts first (VFs can be parents), then per-VF types, then mdevs */
@@ -1427,9 +1442,20 @@ static int do_apply(void)
 			pt_json_string(&j, "message", it->msg);
 			pt_json_object_close(&j);
 		}
+		/* what could not be read is part of the answer: it fails the run */
+		for (size_t i = 0; i < nskipped; i++) {
+			pt_json_object_open(&j, NULL);
+			pt_json_string(&j, "what", skipped[i].what);
+			pt_json_string(&j, "device", skipped[i].device[0] ? skipped[i].device : NULL);
+			pt_json_null(&j, "uuid");
+			pt_json_string(&j, "status", "unreadable");
+			pt_json_string(&j, "message", skipped[i].msg);
+			pt_json_object_close(&j);
+		}
 		pt_json_array_close(&j);
 		pt_json_finish(&j);
 	}
+	free(skipped);
 	free(items);
 	free(entries);
 	pt_mdev_defs_free(defs, ndefs);

@@ -911,6 +911,17 @@ same "$BAD no longer defined (/etc/mdevctl.d/0000:3b:00.0/$BAD removed): it was 
 --- exit 0" "--remove --persist of a broken definition's name: the file goes, said so"
 [ ! -e "$MD/0000:3b:00.0/$BAD" ] && [ -e "$MD/0000:3b:00.0/$M" ]; ok $? "  that file only"
 
+# ---- --apply -J names what it could not read ----
+fresh
+mkdir -p "$S/etc/passthru-utils"
+printf 'vgpu 0000:5e:00.4 1157\nvfs nowhere 2\n' >"$CONF"
+out=$(run_capture "$VS" --sysroot "$S" --dry-run --apply -J --wait 0)
+is "$(stdout_of | jq -c '[.[] | [.what, .device, .status]]')" \
+	'[["vgpu","0000:5e:00.4","unchanged"],["mdev","0000:00:02.0","unchanged"],["conf",null,"unreadable"],["definition","0000:3b:00.0","unreadable"]]' \
+	"--apply -J: a bad line and a bad definition are items of their own, unreadable"
+[[ $out == *"--- exit 1" ]]; ok $? "  and the run exits 1"
+is "$(stdout_of | jq -r '.[2].message')" "/etc/passthru-utils/vgpu-split.conf: line 2: not a PCI address" "  the bad line named"
+
 # ---- --check of an mdev parent and of an NVIDIA vGPU VF ----
 fresh
 out=$(run_capture "$VS" --sysroot "$S" --check 00:02.0)

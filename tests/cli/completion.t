@@ -29,6 +29,8 @@ vfx_parents='0000:00:02.0 0000:3b:00.0'
 vfx_pf='0000:5e:00.0'
 vfx_vfs='0000:5e:00.4 0000:5e:00.5 0000:5e:00.6 0000:5e:00.7'
 vfx_mdev='6a3c1f0e-8d2b-4e57-9a41-2f0c7b5d9e13'
+# --remove: the active mdev, then the names under etc/mdevctl.d (--persist takes them)
+vfx_removable='6a3c1f0e-8d2b-4e57-9a41-2f0c7b5d9e13 0f5e8a44-2c71-4b9d-8e36-5d1a9c7b2e60 9d2e4b17-6a08-4f3c-b5e1-7c4a0d8f3b29'
 vfx_vgpu_4='1157 1158 1159 1162 0'
 vfx_vgpu_5='1155 1156 1157 1158 1159 1162'
 
@@ -62,7 +64,7 @@ cases=(
 	"vgpu-split --sysroot $vfx 5e:00.0 --create |"
 	"vgpu-split --sysroot $vfx --create nvidia-222 |$vfx_parents"
 	"vgpu-split --sysroot $vfx --create nvidia-222 00:|00:02.0"
-	"vgpu-split --sysroot $vfx --remove |$vfx_mdev"
+	"vgpu-split --sysroot $vfx --remove |$vfx_removable"
 	"vgpu-split --sysroot $vfx -R 6a|$vfx_mdev"
 	"vgpu-split --sysroot $vfx 5e:00.4 --vgpu-type |$vfx_vgpu_4"
 	"vgpu-split --sysroot $vfx 0000:5e:00.5 -t |$vfx_vgpu_5"
@@ -73,7 +75,7 @@ cases=(
 	"vgpu-split --sysroot $vfx --list-types |$vfx_parents $vfx_vfs"
 	"vgpu-split --sysroot $vfx --vfs 2 |$vfx_pf"
 	"vgpu-split --sysroot $vfx 5e:00.0 --vfs 3|3 30 31 32"
-	"vgpu-split --sysroot $vfx --check |$vfx_pf"
+	"vgpu-split --sysroot $vfx --check |$vfx_parents $vfx_pf $vfx_vfs"
 	"vgpu-split --sysroot $vfx --list |$vfx_parents $vfx_pf"
 	"vgpu-split --sysroot $vfx --apply |$vfx_parents"
 	"vgpu-split --sysroot $vfx |$vfx_parents $vfx_pf $vfx_vfs"
@@ -114,7 +116,7 @@ env_cases=(
 # The same for vgpu-split, with its fixture in the environment.
 venv_cases=(
 	"vgpu-split --create |$vfx_gvt $vfx_t4"
-	"vgpu-split --remove |$vfx_mdev"
+	"vgpu-split --remove |$vfx_removable"
 	"vgpu-split 5e:00.4 -t |$vfx_vgpu_4"
 	"vgpu-split --list |$vfx_parents $vfx_pf"
 	"vgpu-split --sysroot /nonexistent --remove |"

@@ -612,8 +612,13 @@ static int bind_vfs(const char *pf_name, char *err, size_t len)
 		devs[ndevs++] = d;
 	}
 	free(names);
-	if (!ndevs)
+	if (!ndevs) {
+		if (pt_opts.json && doc_open) {
+			pt_json_array_open(&doc, "vfio");
+			pt_json_array_close(&doc);
+		}
 		return PT_EXIT_OK;
+	}
 	rc = pt_vfio_plan(&host, groups, ngroups, devs, ndevs, opt_force ? PT_PLAN_FORCE : 0, &plan, &nplan, err, len);
 	if (rc != PT_EXIT_OK) {
 		size_t l = strlen(err);
@@ -716,6 +721,10 @@ static int do_vfs(const struct pt_dev *pf)
 		if (sig)
 			pt_die(PT_EXIT_FAIL, "interrupted by %s: %s has %d VFs, none bound to vfio-pci", pt_signal_name(sig),
 			    pf->name, want);
+		if (pt_dry_run && nsteps && pt_opts.json) {
+			pt_json_array_open(&doc, "vfio");
+			pt_json_array_close(&doc);
+		}
 		if (pt_dry_run && nsteps)
 			pt_dry_run_print("bind the %d new VFs of %s to vfio-pci once they exist\n", want, pf->name);
 		else if ((rc = bind_vfs(pf->name, err, sizeof(err))) != PT_EXIT_OK)

@@ -958,9 +958,12 @@ void pt_txn_lock(bool restoring)
 		return;
 	}
 	/* a killed run's devices first: a new run must not build on half a change */
-	if (!restoring)
+	if (!restoring && pid > 0)
 		pt_die(PT_EXIT_REFUSED, "a run (pid %ld) was killed in the middle of a change and left its "
 		       "journal " PT_JOURNAL "; 'vfio-bind --restore' puts its devices back first", pid);
+	if (!restoring)
+		pt_die(PT_EXIT_REFUSED, "a journal " PT_JOURNAL " is left, naming no run; 'vfio-bind --restore' "
+		       "reads it first");
 }
 
 /* ---- after a SIGKILL ---- */

@@ -661,6 +661,43 @@ static int bind_vfs(const char *pf_name, char *err, size_t len)
 	return PT_EXIT_OK;
 }
 
+static struct pt_dev *rescan_find(const char *bdf);
+
+/* After --vfio failed on new VFs: the PF back to the VFs and autoprobe it
+ * had (was), and vgpu-split.conf to old_conf (NULL: none), in words. */
+static void undo_vfs(const char *pf, const struct pt_sriov *was, bool conf, const char *old_conf, char *msg,
+		     size_t len)
+{
+	struct pt_sriov now;
+	struct pt_dev *d = rescan_find(pf);
+	char err[2048], ap[16], before[16];
+	int rc;
+
+	if (!d || !pt_sriov_read(pf, &now)) {
+		snprintf(msg, len, "%s is gone", pf);
+		return;
+	}
+	pt_txn_free(&txn);
+	pt_txn_init(&txn, "vfs");
+	rc = pt_split_vfs_steps(&txn, pf, &now, was->num, was->autoprobe, err, sizeof(err));
+	if (rc == PT_EXIT_OK && now.autoprobe != was->autoprobe && was->autoprobe >= 0 && was->num == 0) {
+		char path[128];
+
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/sriov_drivers_autoprobe", pf);
+		snprintf(before, sizeof(before), "%d", now.autoprobe);
+		snprintf(ap, sizeof(ap), "%d", was->autoprobe);
+		rc = pt_txn_add_attr(&txn, path, before, ap) < 0 ? PT_EXIT_FAIL : PT_EXIT_OK;
+	}
+	if (rc == PT_EXIT_OK && conf && pt_txn_add_file(&txn, PT_SPLIT_CONF, old_conf) < 0)
+		rc = PT_EXIT_FAIL;
+	if (rc == PT_EXIT_OK)
+		rc = pt_split_vfs_run(&txn, d, &now, err, sizeof(err));
+	if (rc != PT_EXIT_OK)
+		snprintf(msg, len, "undoing the VF count failed too: %.900s", err);
+	else
+		snprintf(msg, len, "so %s is back to %d VFs%s", pf, was->num, conf ? ", its line as it was" : "");
+}
+
 static int do_vfs(const struct pt_dev *pf)
 {
 	struct pt_sriov s;
@@ -717,17 +754,33 @@ static int do_vfs(const struct pt_dev *pf)
 		printf("%s: no VFs at boot (its line in %s is gone)\n", pf->name, PT_SPLIT_CONF);
 	if (opt_vfio) {
 		int sig = pt_signal_caught();
+		char name[PT_BDF_LEN], undo[1024];
+		/* the count and the file as they were, for an undo if the bind fails */
+		bool had_file = opt_persist && txn.nfiles && txn.files[0].old;
+		char *old_conf = had_file ? pt_xstrdup(txn.files[0].old) : NULL;
 
-		if (sig)
-			pt_die(PT_EXIT_FAIL, "interrupted by %s: %s has %d VFs, none bound to vfio-pci", pt_signal_name(sig),
-			    pf->name, want);
+		snprintf(name, sizeof(name), "%s", pf->name);
 		if (pt_dry_run && nsteps && pt_opts.json) {
 			pt_json_array_open(&doc, "vfio");
 			pt_json_array_close(&doc);
 		}
-		if (pt_dry_run && nsteps)
+		if (sig) {
+			snprintf(err, sizeof(err), "interrupted by %s before the VFs were bound", pt_signal_name(sig));
+			rc = PT_EXIT_FAIL;
+		} else if (pt_dry_run && nsteps) {
 			pt_dry_run_print("bind the %d new VFs of %s to vfio-pci once they exist\n", want, pf->name);
-		else if ((rc = bind_vfs(pf->name, err, sizeof(err))) != PT_EXIT_OK)
+			rc = PT_EXIT_OK;
+		} else {
+			rc = bind_vfs(name, err, sizeof(err));
+		}
+		if (rc != PT_EXIT_OK && nsteps) {
+			/* all or nothing: the VF count (and its line) go back too */
+			undo_vfs(name, &s, opt_persist, old_conf, undo, sizeof(undo));
+			free(old_conf);
+			pt_die(rc, "%.1500s; %s", err, undo);
+		}
+		free(old_conf);
+		if (rc != PT_EXIT_OK)
 			pt_die(rc, "%s", err);
 	}
 	doc_error(PT_EXIT_OK, NULL);

@@ -248,4 +248,15 @@ else
 	ok 0 "# SKIP fault build not present"
 fi
 
+# ---- --vfio fails after the count changed: all or nothing ----
+fresh
+out=$(run_capture "$VS" --sysroot "$S" --vfs 3 --vfio --persist 18:00.0)
+same "0000:18:00.0: 4 -> 3 VFs
+0000:18:00.0: 3 VFs at boot (/etc/passthru-utils/vgpu-split.conf)
+--- stderr
+vgpu-split: 0000:18:02.0: vfio-pci did not take it (driver now: iavf); every device is back where it was; so 0000:18:00.0 is back to 4 VFs, its line as it was
+--- exit 1" "--vfs 3 --vfio whose bind fails (no kernel here): exit 1, the count and the line undone"
+[ "$(cat "$PF/sriov_numvfs") $(cat "$PF/sriov_drivers_autoprobe")" = "4 1" ] && [ ! -e "$S/etc/passthru-utils/vgpu-split.conf" ] &&
+	[ ! -e "$S/run/passthru-utils/journal" ]
+ok $? "  files afterwards: 4 VFs, autoprobe 1, no vgpu-split.conf, no journal"
 done_testing

@@ -279,6 +279,16 @@ vgpu-split: journal $journal removed
 vgpu-split: write sriov_numvfs 3: Input/output error ($d/sriov_numvfs); $nvme has 2 VFs (it had 2); sriov_drivers_autoprobe back to 0" \
 		"the enabling write fails: exit 1, autoprobe and then the 2 VFs put back, the state said"
 	is "$(pf_state)" "$before" "the PF has its 2 driverless VFs again, autoprobe 0"
+
+	# --vfio: the 4th write, the first VF's driver_override, fails: the bind
+	# is rolled back, then the VF count (all or nothing)
+	out=$(PASSTHRU_FAIL_WRITE=4 $FV --vfs 3 --no-autoprobe --vfio "$nvme" 2>&1); rc=$?
+	case "$rc:$out" in
+	"1:$nvme: 2 -> 3 VFs"*"; so $nvme is back to 2 VFs") pass "a failed --vfio bind: exit 1, the VF count undone too" ;;
+	*) fail "a failed --vfio bind: exit 1, the VF count undone too"; diag "$rc:$out" ;;
+	esac
+	is "$(pf_state)" "$before" "  the PF has its 2 driverless VFs again, autoprobe 0"
+	ok "  no journal left" test ! -e "$journal"
 	ok "no journal left" test ! -e "$journal"
 
 	# SIGTERM as the enabling write starts: the 3 VFs come, and go again

@@ -95,14 +95,7 @@ static void doc_error(int code, const char *msg)
 {
 	if (!doc_open)
 		return;
-	if (code == PT_EXIT_OK) {
-		pt_json_null(&doc, "error");
-	} else {
-		pt_json_object_open(&doc, "error");
-		pt_json_int(&doc, "exit", code);
-		pt_json_string(&doc, "message", msg);
-		pt_json_object_close(&doc);
-	}
+	pt_json_error(&doc, code, msg);
 	pt_json_object_close(&doc);
 	pt_json_finish(&doc);
 	doc_open = false;
@@ -124,6 +117,7 @@ struct vf_info {
 	char bdf[PT_BDF_LEN];
 	const struct pt_dev *dev;
 	char holder[512];
+	long vgpu;             /* NVIDIA vGPU type, -1 for a VF without vGPU types */
 };
 
 static size_t vf_infos(const struct pt_dev *pf, struct vf_info **out)
@@ -140,6 +134,7 @@ static size_t vf_infos(const struct pt_dev *pf, struct vf_info **out)
 			(*out)[i].dev = pt_host_find(&host, &b);
 		if ((*out)[i].dev)
 			pt_dev_vm_users((*out)[i].dev, (*out)[i].holder, sizeof((*out)[i].holder));
+		(*out)[i].vgpu = pt_vgpu_capable(names[i]) ? pt_vgpu_current(names[i]) : -1;
 	}
 	free(names);
 	return n;
@@ -165,58 +160,61 @@ static bool wanted(const char *name)
 	return false;
 }
 
-static void vgpu_of(const char *vf, char *buf, size_t len)
-{
-	long id = pt_vgpu_capable(vf) ? pt_vgpu_current(vf) : -1;
-
-	if (id < 0)
-		snprintf(buf, len, "-");
-	else
-		snprintf(buf, len, "%ld", id);
-}
+/* A PF of the listing, read once for both passes. */
+struct pf_row {
+	const struct pt_dev *d;
+	struct pt_sriov s;
+	struct vf_info *vf;
+	size_t nvf;
+};
 
 static void list_pfs(struct pt_json *j, bool *printed)
 {
 	static const char *const head[] = { "PF", "PF-DRIVER", "TOTAL", "VFS", "VF-ID", "VF", "GROUP", "DRIVER", "VGPU",
 					    "HOLDER" };
+	struct pf_row *pfs = pt_xcalloc(host.ndevs + 1, sizeof(*pfs));
+	size_t npfs = 0;
 	struct pt_table t;
 
+	for (size_t i = 0; i < host.ndevs; i++) {
+		struct pf_row *r = &pfs[npfs];
+
+		r->d = &host.devs[i];
+		if (!wanted(r->d->name) || !pt_sriov_read(r->d->name, &r->s))
+			continue;
+		r->nvf = vf_infos(r->d, &r->vf);
+		npfs++;
+	}
 	pt_table_init(&t, 10, head);
-	for (int pass = 0; pass < 2; pass++) {
-		if (pass == 1 && !j && t.rows) {
+	for (int pass = 0; pass < (j ? 1 : 2); pass++) {
+		if (pass == 1 && t.rows) {
 			pt_table_print_row(&t, t.headers, stdout);
 			*printed = true;
 		}
-		for (size_t i = 0; i < host.ndevs; i++) {
-			const struct pt_dev *d = &host.devs[i];
-			struct pt_sriov s;
-			struct vf_info *vf;
-			size_t nvf;
+		for (size_t i = 0; i < npfs; i++) {
+			const struct pf_row *r = &pfs[i];
+			const struct pt_dev *d = r->d;
+			const struct vf_info *vf = r->vf;
 			char total[16], num[16], id[16];
 
-			if (!wanted(d->name) || !pt_sriov_read(d->name, &s))
-				continue;
-			nvf = vf_infos(d, &vf);
-			vf_id(d, &s, id, sizeof(id));
-			snprintf(total, sizeof(total), s.total >= 0 ? "%d" : "-", s.total);
-			snprintf(num, sizeof(num), s.num >= 0 ? "%d" : "-", s.num);
-			if (j && pass == 0) {
+			vf_id(d, &r->s, id, sizeof(id));
+			snprintf(total, sizeof(total), r->s.total >= 0 ? "%d" : "-", r->s.total);
+			snprintf(num, sizeof(num), r->s.num >= 0 ? "%d" : "-", r->s.num);
+			if (j) {
 				pt_json_object_open(j, NULL);
 				pt_json_string(j, "pf", d->name);
 				pt_json_string(j, "driver", d->driver);
-				if (s.total >= 0)
-					pt_json_int(j, "total_vfs", s.total);
+				if (r->s.total >= 0)
+					pt_json_int(j, "total_vfs", r->s.total);
 				else
 					pt_json_null(j, "total_vfs");
-				if (s.num >= 0)
-					pt_json_int(j, "num_vfs", s.num);
+				if (r->s.num >= 0)
+					pt_json_int(j, "num_vfs", r->s.num);
 				else
 					pt_json_null(j, "num_vfs");
-				pt_json_string(j, "vf_id", s.vf_device >= 0 ? id : NULL);
+				pt_json_string(j, "vf_id", r->s.vf_device >= 0 ? id : NULL);
 				pt_json_array_open(j, "vfs");
-				for (size_t k = 0; k < nvf; k++) {
-					long vg = pt_vgpu_capable(vf[k].bdf) ? pt_vgpu_current(vf[k].bdf) : -1;
-
+				for (size_t k = 0; k < r->nvf; k++) {
 					pt_json_object_open(j, NULL);
 					pt_json_string(j, "bdf", vf[k].bdf);
 					if (vf[k].dev && vf[k].dev->group >= 0)
@@ -224,8 +222,8 @@ static void list_pfs(struct pt_json *j, bool *printed)
 					else
 						pt_json_null(j, "group");
 					pt_json_string(j, "driver", vf[k].dev ? vf[k].dev->driver : NULL);
-					if (vg >= 0)
-						pt_json_int(j, "vgpu_type", vg);
+					if (vf[k].vgpu >= 0)
+						pt_json_int(j, "vgpu_type", vf[k].vgpu);
 					else
 						pt_json_null(j, "vgpu_type");
 					pt_json_string(j, "holder", vf[k].holder[0] ? vf[k].holder : NULL);
@@ -233,15 +231,17 @@ static void list_pfs(struct pt_json *j, bool *printed)
 				}
 				pt_json_array_close(j);
 				pt_json_object_close(j);
+				continue;
 			}
-			for (size_t k = 0; !j && k < (nvf ? nvf : 1); k++) {
+			for (size_t k = 0; k < (r->nvf ? r->nvf : 1); k++) {
 				char grp[16] = "-", vg[24] = "-";
 				const char *row[10] = { d->name, dash(d->driver), total, num, id, "-", "-", "-", "-", "-" };
 
-				if (nvf) {
+				if (r->nvf) {
 					if (vf[k].dev && vf[k].dev->group >= 0)
 						snprintf(grp, sizeof(grp), "%d", vf[k].dev->group);
-					vgpu_of(vf[k].bdf, vg, sizeof(vg));
+					if (vf[k].vgpu >= 0)
+						snprintf(vg, sizeof(vg), "%ld", vf[k].vgpu);
 					row[5] = vf[k].bdf;
 					row[6] = grp;
 					row[7] = vf[k].dev ? dash(vf[k].dev->driver) : "-";
@@ -253,11 +253,11 @@ static void list_pfs(struct pt_json *j, bool *printed)
 				else
 					pt_table_print_row(&t, row, stdout);
 			}
-			free(vf);
 		}
-		if (j)
-			break;
 	}
+	for (size_t i = 0; i < npfs; i++)
+		free(pfs[i].vf);
+	free(pfs);
 }
 
 /* One line of the mdev list: a live instance, a definition, or both. */

@@ -51,14 +51,7 @@ static void doc_end(int code, const char *msg)
 	if (!doc_open)
 		return;
 	doc_open = false;
-	if (code == PT_EXIT_OK) {
-		pt_json_null(&doc, "error");
-	} else {
-		pt_json_object_open(&doc, "error");
-		pt_json_int(&doc, "exit", code);
-		pt_json_string(&doc, "message", msg);
-		pt_json_object_close(&doc);
-	}
+	pt_json_error(&doc, code, msg);
 	pt_json_object_close(&doc);
 	pt_json_finish(&doc);
 	fflush(stdout);

@@ -6,16 +6,13 @@
 #include "hostuse.h"
 #include "jsonread.h"
 #include "msg.h"
-#include "output.h"
 #include "sysfs.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <uuid/uuid.h>
 
 /* ---- sysfs ---- */

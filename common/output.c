@@ -253,3 +253,15 @@ void pt_json_finish(struct pt_json *j)
 {
 	fputc('\n', j->f);
 }
+
+void pt_json_error(struct pt_json *j, int code, const char *msg)
+{
+	if (code == PT_EXIT_OK) {
+		pt_json_null(j, "error");
+		return;
+	}
+	pt_json_object_open(j, "error");
+	pt_json_int(j, "exit", code);
+	pt_json_string(j, "message", msg);
+	pt_json_object_close(j);
+}

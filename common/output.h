@@ -51,5 +51,8 @@ void pt_json_bool(struct pt_json *j, const char *key, bool val);
 void pt_json_null(struct pt_json *j, const char *key);
 /* Ends the document with a newline. */
 void pt_json_finish(struct pt_json *j);
+/* A streamed document's last member: "error": null when code is
+ * PT_EXIT_OK, else {"exit": code, "message": msg}. */
+void pt_json_error(struct pt_json *j, int code, const char *msg);
 
 #endif

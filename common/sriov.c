@@ -152,11 +152,3 @@ bool pt_sriov_cap(const struct pt_host *h, const struct pt_dev *d, int *total, i
 	pci_free_dev(pd);
 	return found;
 }
-
-int pt_sriov_write(const char *bdf, const struct pt_sriov_step *step)
-{
-	char v[16];
-
-	snprintf(v, sizeof(v), "%d", step->value);
-	return pt_write_attr(v, "/sys/bus/pci/devices/%s/%s", bdf, step->attr);
-}

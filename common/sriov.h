@@ -62,7 +62,4 @@ size_t pt_sriov_vfs(const char *bdf, char (*out)[PT_BDF_LEN], size_t max);
  * its TotalVFs and VF device ID in *total and *vf_device (may be NULL). */
 bool pt_sriov_cap(const struct pt_host *h, const struct pt_dev *d, int *total, int *vf_device);
 
-/* One step through pt_write_attr(). Returns 0 or -errno. */
-int pt_sriov_write(const char *bdf, const struct pt_sriov_step *step);
-
 #endif

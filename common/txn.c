@@ -765,10 +765,8 @@ static size_t roll_back(struct pt_txn *t, size_t upto, char *err, size_t len)
 		struct pt_txn_step *x = &t->steps[i];
 		size_t l = strlen(err);
 
-		if (step_move(x, false, e2, sizeof(e2)) == 0) {
-			x->done = false;
+		if (step_move(x, false, e2, sizeof(e2)) == 0)
 			continue;
-		}
 		pt_warn("rollback: %s", e2);
 		snprintf(err + l, len - l, "%s%s %s", stuck++ ? ", " : "", x->kind == PT_STEP_ATTR ? "attribute" : "mdev",
 			 x->kind == PT_STEP_ATTR ? x->path : x->b);
@@ -904,9 +902,7 @@ int pt_txn_run(struct pt_txn *t, char *err, size_t errlen)
 		if ((rc = interrupted()) < 0)
 			break;
 		t->steps_tried++;
-		if ((rc = step_move(&t->steps[i], true, err, errlen)) == 0)
-			t->steps[i].done = true;
-		else
+		if ((rc = step_move(&t->steps[i], true, err, errlen)) < 0)
 			t->step_error = rc;
 	}
 	for (size_t i = 0; i < t->nfiles && rc == 0; i++) {

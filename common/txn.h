@@ -71,7 +71,6 @@ struct pt_txn_step {
 	char path[256];   /* ATTR: the attribute (/sys/...); MDEV: the parent */
 	char a[128];      /* ATTR: its value before; MDEV: the type */
 	char b[128];      /* ATTR: its value after; MDEV: the UUID */
-	bool done;        /* applied (and verified) by this run */
 	bool wrote;       /* a write was made for it */
 };
 

@@ -163,6 +163,14 @@ static const char *spare_kind(const struct pt_zlabel *l)
 	return l->state == PT_ZSTATE_SPARE ? "hot spare" : "cache device";
 }
 
+/* A spare or cache label: of its pool when the label names one. */
+static void spare(const struct pt_zprobe *p, struct pt_zfinding *f)
+{
+	f->kind = PT_ZFIND_SPARE;
+	f->pool = p->zl.has_name ? p->zl.name : NULL;
+	put(f->what, sizeof(f->what), "a ZFS %s%s", spare_kind(&p->zl), f->pool ? "" : " whose label names no pool");
+}
+
 void pt_zprobe_judge(const struct pt_zprobe *p, struct pt_zfinding *f)
 {
 	memset(f, 0, sizeof(*f));
@@ -189,10 +197,7 @@ void pt_zprobe_judge(const struct pt_zprobe *p, struct pt_zfinding *f)
 			return;
 		}
 		if (is_spare(&p->zl)) {
-			f->kind = PT_ZFIND_SPARE;
-			f->pool = p->zl.has_name ? p->zl.name : NULL;
-			put(f->what, sizeof(f->what), "a ZFS %s%s", spare_kind(&p->zl),
-				 f->pool ? "" : " whose label names no pool");
+			spare(p, f);
 			return;
 		}
 		f->kind = PT_ZFIND_DAMAGED;
@@ -209,10 +214,7 @@ void pt_zprobe_judge(const struct pt_zprobe *p, struct pt_zfinding *f)
 		return;
 	/* libblkid before 2.39 wants uberblocks, which spares and caches lack */
 	if (is_spare(&p->zl)) {
-		f->kind = PT_ZFIND_SPARE;
-		f->pool = p->zl.has_name ? p->zl.name : NULL;
-		put(f->what, sizeof(f->what), "a ZFS %s%s", spare_kind(&p->zl),
-			 f->pool ? "" : " whose label names no pool");
+		spare(p, f);
 		return;
 	}
 	f->kind = PT_ZFIND_DAMAGED;

@@ -803,8 +803,9 @@ int main(int argc, const char **argv)
 			if (pt_vgpu_capable(pdevs[i]->name))
 				continue;
 			bind[nbind++] = pdevs[i];
-			if (!handover_gpu)
-				handover_gpu = pt_boot_display_slot(&host, pdevs[i]);
+			/* the boot display itself, not only another function of its card */
+			if (!handover_gpu && pt_boot_display_slot(&host, pdevs[i]) == pdevs[i])
+				handover_gpu = pdevs[i];
 		}
 		rc = nbind ? pt_vfio_plan(&host, groups, ngroups, bind, nbind, handover_gpu ? PT_PLAN_HANDOVER : 0, &plan,
 					  &nplan, err, sizeof(err))

@@ -185,6 +185,14 @@ static void check_groups(struct pt_preflight *p, struct pt_findings *f)
 	}
 }
 
+static bool in_devs(const struct pt_preflight *p, const struct pt_dev *d)
+{
+	for (size_t i = 0; i < p->ndevs; i++)
+		if (p->devs[i] == d)
+			return true;
+	return false;
+}
+
 static void check_host_use(struct pt_preflight *p, struct pt_findings *f)
 {
 	for (size_t i = 0; i < p->ndevs; i++) {
@@ -201,6 +209,10 @@ static void check_host_use(struct pt_preflight *p, struct pt_findings *f)
 		/* --managed hands the boot display over (handover.h): its users are the question */
 		const struct pt_dev *gpu = p->managed ? pt_boot_display_slot(p->h, d) : NULL;
 
+		/* the card's other functions go as they would with any bind: only
+		 * the display function takes the hand-over (and the others along) */
+		if (gpu && !in_devs(p, gpu))
+			gpu = NULL;
 		if (gpu == d) {
 			struct pt_handover ho;
 
@@ -556,7 +568,8 @@ void pt_preflight_run(struct pt_preflight *p, struct pt_findings *f)
 		bars += bars_of(d, n64 + 6 <= sizeof(mem64) / sizeof(mem64[0]) ? mem64 : NULL, &n64);
 		if (p->romfiles && p->romfiles[i])
 			check_romfile(p, f, d, p->romfiles[i]);
-		if (d->class >> 8 == 0x03)
+		/* the boot display under --managed: the hand-over releases its framebuffer */
+		if (d->class >> 8 == 0x03 && !(p->managed && pt_boot_display_slot(p->h, d) == d))
 			check_framebuffer(p, f, d, iomem);
 		check_reset(p, f, d);
 	}

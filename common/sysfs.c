@@ -360,7 +360,11 @@ static int write_timeout(void)
 		char *end;
 		long v = e && *e ? strtol(e, &end, 10) : 30;
 
-		secs = e && *e && (*end || v < 0 || v > 86400) ? 30 : (int)v;
+		if (e && *e && (*end || v < 0 || v > 86400)) {
+			pt_warn("warning: PASSTHRU_WRITE_TIMEOUT=%s is no number of seconds (0 to 86400): 30 it is", e);
+			v = 30;
+		}
+		secs = (int)v;
 	}
 	return secs;
 }

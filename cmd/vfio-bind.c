@@ -695,7 +695,18 @@ int main(int argc, const char **argv)
 		return do_handback();
 	if (opt_unpersist && !opt_unbind)
 		return do_unpersist();
-	if (opt_unbind)
+	if (opt_unbind) {
+		/* a handed-over card goes back with its consoles and framebuffer */
+		const struct pt_dev *gpu = ndevs ? pt_slot_display(&host, devs[0]) : NULL;
+		bool one_card = gpu && pt_handover_recorded(gpu->name);
+
+		for (size_t i = 1; one_card && i < ndevs; i++)
+			one_card = pt_slot_display(&host, devs[i]) == gpu;
+		if (one_card && !opt_group) {
+			pt_warn("note: %s was handed over (vfio-bind --handover): it goes back as with --handback", gpu->name);
+			return do_handback();
+		}
 		return do_unbind();
+	}
 	return do_bind(false);
 }

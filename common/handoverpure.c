@@ -94,7 +94,8 @@ bool pt_handover_parse(const char *text, struct pt_handover *ho)
 		if (strncmp(line, "console ", 8) == 0) {
 			if (ho->ncons == PT_HANDOVER_MAX_CONSOLES || !console_ok(line + 8))
 				return false;
-			snprintf(ho->consoles[ho->ncons++], sizeof(ho->consoles[0]), "%s", line + 8);
+			/* console_ok: shorter than a console field */
+			memcpy(ho->consoles[ho->ncons++], line + 8, strlen(line + 8) + 1);
 		} else if (strncmp(line, "framebuffer ", 12) == 0) {
 			char extra;
 

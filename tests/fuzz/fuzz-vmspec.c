@@ -3,13 +3,16 @@
  * file anyone with write access to /etc/qemu/firmware controls), vm-run's
  * profile reader (common/vmspec.c pt_vm_profile_argv), and vgpu-split's
  * readers (common/mdevpure.c: mdevctl's definitions, NVIDIA's
- * creatable_vgpu_types, vgpu-split.conf). The first byte picks the parser:
- * odd a descriptor, 0 mod 4 a profile, 2 mod 8 a definition, 6 mod 8
- * vGPU types and the persistent file. A definition that parses is written
+ * creatable_vgpu_types, vgpu-split.conf), and vfio-bind's hand-over record
+ * (common/handoverpure.c). The first byte picks the parser: odd a
+ * descriptor, 0 mod 8 a profile, 4 mod 8 a hand-over record, 2 mod 8 a
+ * definition, 6 mod 8 vGPU types and the persistent file. A record that
+ * parses formats to the same record. A definition that parses is written
  * and read back to the same definition. Promises checked: a parse that succeeds leaves every
  * string NUL-terminated inside its field, ranks without crashing, and a
  * profile yields only words that start an option or follow one. */
 #include "firmware.h"
+#include "handover.h"
 #include "mdev.h"
 #include "vmspec.h"
 
@@ -62,6 +65,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		}
 		free(buf);
+	} else if (data[0] % 8 == 4) {
+		/* a hand-over record (/run/passthru-utils/handover/BDF): one that
+		 * parses formats to text that parses to the same record */
+		struct pt_handover ho, ho2;
+		char *text = malloc(size), *out;
+
+		memcpy(text, data + 1, size - 1);
+		text[size - 1] = '\0';
+		memset(&ho, 0, sizeof(ho));
+		if (pt_handover_parse(text, &ho)) {
+			if (ho.ncons > PT_HANDOVER_MAX_CONSOLES || !memchr(ho.fbdev, '\0', sizeof(ho.fbdev)) ||
+			    (ho.fbdev[0] && !ho.fbdrv[0]))
+				abort();
+			out = pt_handover_format(&ho);
+			memset(&ho2, 0, sizeof(ho2));
+			if (!pt_handover_parse(out, &ho2) || ho2.ncons != ho.ncons || strcmp(ho.fbdev, ho2.fbdev) ||
+			    strcmp(ho.fbdrv, ho2.fbdrv))
+				abort();
+			for (size_t i = 0; i < ho.ncons; i++)
+				if (strcmp(ho.consoles[i], ho2.consoles[i]) != 0)
+					abort();
+			free(out);
+		}
+		free(text);
 	} else if (data[0] % 8 == 6) {
 		struct pt_vgpu_type types[16];
 		struct pt_split_entry *e;

@@ -147,6 +147,13 @@ is "$rc|$(printf '%s' "$out" | jq -c '[.action, .recorded, .consoles[0].after, .
 	"0|[\"handback\",true,\"bound\",\"bochs-drm\",\"card0, fb0 \\\"bochs-drmdrmfb\\\"; console $vt bound\"]" "-J --handback"
 is "$(state)" "$host_state" "after the -J round: as the host had it"
 
+# --- --unbind of a handed-over card: given back as --handback does ---
+vfio-bind --handover "$gpu" >/dev/null 2>&1
+out=$(vfio-bind --unbind "$gpu" 2>err); rc=$?
+is "$rc|$(head -n 1 err)" "0|vfio-bind: note: $gpu was handed over (vfio-bind --handover): it goes back as with --handback" \
+	"--unbind of a handed-over card: exit 0, and a note"
+is "$(state)" "$host_state" "--unbind: the display is back, the console bound"
+
 # --- --force with a holder: taken from under it, and given back ---
 sleep 600 </dev/dri/card0 &
 holder=$!

@@ -17,6 +17,9 @@
 
 static int opt_group, opt_unbind, opt_restore, opt_force, opt_persist, opt_unpersist, opt_list, opt_apply,
 	opt_modprobe, opt_handover, opt_handback;
+static char *opt_driver;
+/* The driver devices are handed to (--driver): vfio-pci unless told. */
+static const char *target = "vfio-pci";
 
 static struct poptOption options[] = {
 	{ "group", 'g', POPT_ARG_NONE, &opt_group, 0,
@@ -36,6 +39,8 @@ static struct poptOption options[] = {
 	  "bind the persisted devices now (all, or the DEVICEs given)", NULL },
 	{ "print-modprobe", '\0', POPT_ARG_NONE, &opt_modprobe, 0,
 	  "print the modprobe.d lines that bind the DEVICEs' IDs at boot", NULL },
+	{ "driver", 'D', POPT_ARG_STRING, &opt_driver, PT_ONCE,
+	  "bind to DRIVER instead: pciback (a Xen dom0: xen-pciback, for xl) or pci-stub", "DRIVER" },
 	{ "handover", '\0', POPT_ARG_NONE, &opt_handover, 0,
 	  "give the host's display card to vfio-pci: its consoles, firmware framebuffer and driver first", NULL },
 	{ "handback", '\0', POPT_ARG_NONE, &opt_handback, 0,
@@ -81,12 +86,16 @@ static void print_result(const struct pt_txn *t, bool bind)
 	for (size_t i = 0; i < t->n; i++) {
 		const struct pt_txn_dev *x = &t->dev[i];
 
+		char grp[24] = "";
+
+		/* a Xen dom0 has no groups: none to name */
+		if (x->group >= 0)
+			snprintf(grp, sizeof(grp), " (group %d)", x->group);
 		if (x->unchanged)
-			printf("%s already %s%s (group %d)\n", x->bdf, bind ? "on " : "off vfio-pci: ",
-			       bind ? "vfio-pci" : none_if_empty(x->now.driver), x->group);
+			printf("%s already %s%s%s\n", x->bdf, bind ? "on " : "off vfio-pci: ",
+			       bind ? x->to.driver : none_if_empty(x->now.driver), grp);
 		else
-			printf("%s %s -> %s (group %d)\n", x->bdf, none_if_empty(x->from.driver),
-			       none_if_empty(x->now.driver), x->group);
+			printf("%s %s -> %s%s\n", x->bdf, none_if_empty(x->from.driver), none_if_empty(x->now.driver), grp);
 	}
 }
 
@@ -194,7 +203,7 @@ static int do_modprobe(struct pt_dev **devs, size_t n)
 		if (!seen)
 			snprintf(ids[nids++], sizeof(ids[0]), "%s", id);
 		/* the host driver: the bound one, or the one vfio-bind took it from */
-		if (devs[i]->driver && strcmp(devs[i]->driver, "vfio-pci") != 0)
+		if (devs[i]->driver && !pt_on_target(devs[i]))
 			snprintf(drv, sizeof(drv), "%s", devs[i]->driver);
 		else
 			pt_record_get(devs[i]->name, drv, sizeof(drv));
@@ -221,8 +230,39 @@ static int do_modprobe(struct pt_dev **devs, size_t n)
 		for (size_t k = 0; k < nmods; k++)
 			pt_json_string(&j, NULL, mods[k]);
 		pt_json_array_close(&j);
+		pt_json_string(&j, "module", pt_target_module(target));
+		if (strcmp(target, "pciback") == 0) {
+			pt_json_array_open(&j, "hide");
+			for (size_t i = 0; i < n; i++)
+				pt_json_string(&j, NULL, devs[i]->name);
+			pt_json_array_close(&j);
+		}
 		pt_json_object_close(&j);
 		pt_json_finish(&j);
+	} else if (strcmp(target, "pciback") == 0) {
+		/* xen-pciback takes devices by address, not ID: only these */
+		printf("# /etc/modprobe.d/xen-pciback.conf: xen-pciback takes these devices at boot, before their\n"
+		       "# drivers, for xl to assign; rebuild the initramfs (update-initramfs -u) if a driver loads\n"
+		       "# from it. With xen-pciback built into the dom0 kernel, put the hide= on its command line\n"
+		       "# instead: xen-pciback.hide=");
+		for (size_t i = 0; i < n; i++)
+			printf("(%s)", devs[i]->name);
+		printf("\noptions xen-pciback hide=");
+		for (size_t i = 0; i < n; i++)
+			printf("(%s)", devs[i]->name);
+		putchar('\n');
+		for (size_t k = 0; k < nmods; k++)
+			printf("softdep %s pre: xen-pciback\n", mods[k]);
+	} else if (strcmp(target, "pci-stub") == 0) {
+		printf("# /etc/modprobe.d/pci-stub.conf: pci-stub claims these IDs at boot, before their drivers\n"
+		       "# (EVERY device with these IDs); rebuild the initramfs (update-initramfs -u) if a driver\n"
+		       "# loads from it.\n");
+		printf("options pci-stub ids=");
+		for (size_t k = 0; k < nids; k++)
+			printf("%s%s", k ? "," : "", ids[k]);
+		putchar('\n');
+		for (size_t k = 0; k < nmods; k++)
+			printf("softdep %s pre: pci-stub\n", mods[k]);
 	} else {
 		printf("# /etc/modprobe.d/vfio.conf: vfio-pci claims these IDs at boot, before their drivers.\n"
 		       "# Unlike vfio-bind --persist, this takes EVERY device with these IDs, a second\n"
@@ -314,12 +354,14 @@ static int do_bind(bool apply)
 	int last = -1;
 
 	make_plan((opt_group ? PT_PLAN_WIDEN : 0) | (opt_force ? PT_PLAN_FORCE : 0) |
-		  (apply ? PT_PLAN_NO_GROUP_CHECK : 0));
+		  (apply ? PT_PLAN_NO_GROUP_CHECK : 0) | (strcmp(target, "vfio-pci") ? PT_PLAN_NO_IOMMU : 0));
 	pt_txn_init(&txn, apply ? "apply" : "bind");
-	if (pt_vfio_bind_txn(&txn, plan, nplan, opt_persist, err, sizeof(err)) < 0)
+	if (pt_driver_bind_txn(&txn, plan, nplan, target, opt_persist, err, sizeof(err)) < 0)
 		pt_die(PT_EXIT_FAIL, "%s; nothing was changed", err);
 	run_txn(true);
-	for (size_t i = 0; !pt_opts.json && !pt_dry_run && i < nplan; i++)
+	if (strcmp(target, "pciback") == 0 && !pt_opts.json && !pt_dry_run)
+		printf("assignable: xl pci-assignable-list lists them; pci = [ '%s' ] in an xl.cfg\n", plan[0].dev->name);
+	for (size_t i = 0; !pt_opts.json && !pt_dry_run && strcmp(target, "vfio-pci") == 0 && i < nplan; i++)
 		if (plan[i].group != last)
 			printf("/dev/vfio/%d ready\n", last = plan[i].group);
 	return PT_EXIT_OK;
@@ -643,6 +685,13 @@ int main(int argc, const char **argv)
 		pt_die(PT_EXIT_USAGE, "--persist goes with binding only");
 	if (opt_unpersist && (opt_handover || opt_handback))
 		pt_die(PT_EXIT_USAGE, "--unpersist goes with --unbind or alone");
+	if (opt_driver) {
+		if (!pt_target_ok(opt_driver))
+			pt_die(PT_EXIT_USAGE, "--driver %s: vfio-pci, pciback (Xen) or pci-stub", opt_driver);
+		if (opt_unbind || opt_restore || opt_list || opt_handover || opt_handback || opt_unpersist)
+			pt_die(PT_EXIT_USAGE, "--driver goes with binding, --persist and --print-modprobe");
+		target = opt_driver;
+	}
 	if (!args[0] && !opt_list && !opt_apply && !opt_restore)
 		pt_die(PT_EXIT_USAGE, "no DEVICE given; try '%s --help'", pt_progname);
 	if (args[0] && opt_list)

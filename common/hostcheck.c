@@ -1,5 +1,6 @@
 #include "hostcheck.h"
 #include "handover.h"
+#include "xen.h"
 #include "hostuse.h"
 #include "iommu.h"
 #include "modules.h"
@@ -496,6 +497,16 @@ void pt_host_check(struct pt_findings *f, const struct pt_host *h, const struct 
 		cmdline = pt_xstrdup("");
 	cmdline[strcspn(cmdline, "\n")] = '\0';
 
+	if (pt_xen_dom0()) {
+		/* Xen owns the IOMMU: ask Xen, not this kernel; xen-pciback hands devices over */
+		struct pt_xen_facts x;
+
+		pt_xen_ask(&x);
+		pt_xen_findings(&x, f);
+		check_module(f, "xen-pciback");
+		free(cmdline);
+		return;
+	}
 	check_iommu(f, cmdline);
 	if (f->ngroups > 0) {
 		check_group_types(f, groups, ngroups);

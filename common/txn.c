@@ -1,4 +1,5 @@
 #include "txn.h"
+#include "vfio.h"
 #include "mdev.h"
 #include "handover.h"
 #include "hostuse.h"
@@ -155,7 +156,7 @@ static bool file_ours(const char *path)
 
 	if (strncmp(path, PT_PERSIST_DIR "/pci-", strlen(PT_PERSIST_DIR "/pci-")) == 0)
 		return !strchr(path + strlen(PT_PERSIST_DIR "/"), '/');
-	if (strcmp(path, PT_SPLIT_CONF) == 0)
+	if (strcmp(path, PT_SPLIT_CONF) == 0 || strcmp(path, PT_PCIBACK_CONF) == 0)
 		return true;
 	if (strncmp(path, PT_HANDOVER_DIR "/", strlen(PT_HANDOVER_DIR "/")) == 0) {
 		struct pt_bdf b;
@@ -1042,7 +1043,11 @@ int pt_txn_run(struct pt_txn *t, char *err, size_t errlen)
 			vfio_checked = true;
 			continue;
 		}
-		record_module(t->dev[i].bdf, module, sizeof(module));
+		/* a target's own module (pciback: xen-pciback); a give-back's from its record */
+		if (strcmp(to, "pciback") == 0 || strcmp(to, "pci-stub") == 0)
+			snprintf(module, sizeof(module), "%s", strcmp(to, "pciback") == 0 ? "xen-pciback" : "pci-stub");
+		else
+			record_module(t->dev[i].bdf, module, sizeof(module));
 		if ((rc = driver_available(to, module, err, errlen)) < 0) {
 			char tmp[600];
 

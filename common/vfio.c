@@ -1,5 +1,6 @@
 #include "vfio.h"
 #include "handover.h"
+#include "xen.h"
 #include "mdev.h"
 #include "hostuse.h"
 #include "modules.h"
@@ -272,7 +273,13 @@ int pt_vfio_plan(const struct pt_host *h, struct pt_group *groups, size_t ng,
 	for (size_t i = 0; i < ns && rc == PT_EXIT_OK && (flags & PT_PLAN_RELEASE); i++) {
 		char users[512];
 
-		if (pt_on_target(set[i]) && pt_dev_vm_users(set[i], users, sizeof(users)) > 0) {
+		if (set[i]->driver && strcmp(set[i]->driver, "pciback") == 0 && pt_xen_dom0() &&
+		    pt_xen_assigned(set[i]->name) == 1) {
+			snprintf(why, len, "%s is held by a Xen guest (it is on pciback, and xl pci-assignable-list "
+				 "leaves it out: xl pci-list DOMAIN shows which); xl pci-detach or xl destroy it first",
+				 set[i]->name);
+			rc = PT_EXIT_REFUSED;
+		} else if (pt_on_target(set[i]) && pt_dev_vm_users(set[i], users, sizeof(users)) > 0) {
 			snprintf(why, len, "%s is held by a running VM: %s; stop the VM first (giving it back now "
 				 "would hang until the VM lets go)", set[i]->name, users);
 			rc = PT_EXIT_REFUSED;

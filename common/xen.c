@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 /* Xen dom0 facts (xen.h). */
 #include "xen.h"
+#include "bdf.h"
 #include "msg.h"
 #include "sysfs.h"
 
@@ -243,4 +244,25 @@ void pt_xen_ask(struct pt_xen_facts *x)
 			 : rc == -ETIMEDOUT ? "no answer in 10 s (xenstored not running?)" : "it failed");
 	free(info);
 	free(dmesg);
+}
+
+int pt_xen_assigned(const char *bdf)
+{
+	static const char *const argv[] = { "xl", "pci-assignable-list", NULL };
+	char *out = NULL, short_bdf[PT_BDF_LEN];
+	int held;
+
+	if (!pt_sysroot_live() || run_output(argv, &out, 1 << 16, 10) < 0)
+		return -1;
+	/* xl prints 0000:01:00.0 (and older ones 01:00.0 for domain 0) */
+	snprintf(short_bdf, sizeof(short_bdf), "%s", strncmp(bdf, "0000:", 5) == 0 ? bdf + 5 : bdf);
+	held = 1;
+	for (char *p = out; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+		size_t l = strcspn(p, " \t\n");
+
+		if ((l == strlen(bdf) && strncmp(p, bdf, l) == 0) || (l == strlen(short_bdf) && strncmp(p, short_bdf, l) == 0))
+			held = 0;
+	}
+	free(out);
+	return held;
 }

@@ -37,4 +37,9 @@ bool pt_xen_dom0(void);
  * (--sysroot) their saved output, xl/info and xl/dmesg at its top. */
 void pt_xen_ask(struct pt_xen_facts *x);
 
+/* Whether a device on pciback is held by a Xen guest: bound to pciback
+ * but not in `xl pci-assignable-list` (libxl leaves assigned devices out).
+ * 1 held, 0 not, -1 unknown (xl did not answer in 10 s). */
+int pt_xen_assigned(const char *bdf);
+
 #endif

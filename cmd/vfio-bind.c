@@ -388,7 +388,7 @@ static int do_unpersist(void)
 	char (*was)[64];
 	int rc;
 
-	make_plan((opt_group ? PT_PLAN_WIDEN : 0) | PT_PLAN_NO_GROUP_CHECK | PT_PLAN_NO_SAFETY);
+	make_plan((opt_group ? PT_PLAN_WIDEN : 0) | PT_PLAN_NO_GROUP_CHECK | PT_PLAN_NO_SAFETY | PT_PLAN_NO_IOMMU);
 	pt_txn_init(&txn, "unpersist");
 	was = pt_xcalloc(nplan + 1, sizeof(*was));
 	for (size_t i = 0; i < nplan; i++) {

@@ -1,6 +1,7 @@
 /* vfio-bind: hand devices to vfio-pci and back, all-or-nothing; keep the
  * binding across boots in driverctl's format. */
 #include "devargs.h"
+#include "handover.h"
 #include "iommu.h"
 #include "msg.h"
 #include "options.h"
@@ -15,7 +16,7 @@
 #include <string.h>
 
 static int opt_group, opt_unbind, opt_restore, opt_force, opt_persist, opt_unpersist, opt_list, opt_apply,
-	opt_modprobe;
+	opt_modprobe, opt_handover, opt_handback;
 
 static struct poptOption options[] = {
 	{ "group", 'g', POPT_ARG_NONE, &opt_group, 0,
@@ -35,6 +36,10 @@ static struct poptOption options[] = {
 	  "bind the persisted devices now (all, or the DEVICEs given)", NULL },
 	{ "print-modprobe", '\0', POPT_ARG_NONE, &opt_modprobe, 0,
 	  "print the modprobe.d lines that bind the DEVICEs' IDs at boot", NULL },
+	{ "handover", '\0', POPT_ARG_NONE, &opt_handover, 0,
+	  "give the host's display card to vfio-pci: its consoles, firmware framebuffer and driver first", NULL },
+	{ "handback", '\0', POPT_ARG_NONE, &opt_handback, 0,
+	  "give a handed-over display card back to the host, consoles and framebuffer included", NULL },
 	PT_WRITE_OPTIONS,
 	PT_COMMON_OPTIONS,
 	POPT_TABLEEND
@@ -409,6 +414,212 @@ static int do_restore(void)
 	return do_unbind();
 }
 
+/* ---- the single-GPU hand-over ---- */
+
+static struct pt_handover ho;
+
+static const char *bind_word(const char *v)
+{
+	return strcmp(v, "1") == 0 ? "bound" : "unbound";
+}
+
+static void print_handover(bool back, const char *display, bool recorded)
+{
+	struct pt_json j;
+	const struct pt_txn_step *fb = NULL;
+
+	for (size_t i = 0; i < txn.nsteps; i++)
+		if (txn.steps[i].kind == PT_STEP_PLATFORM)
+			fb = &txn.steps[i];
+	if (!pt_opts.json) {
+		/* in the order of the changes */
+		for (int pass = 0; pass < 3; pass++) {
+			if (pass == (back ? 0 : 2)) {
+				print_result(&txn, !back);
+				continue;
+			}
+			for (size_t i = 0; i < txn.nsteps; i++) {
+				const struct pt_txn_step *x = &txn.steps[i];
+				char vt[16] = "";
+
+				if (x->kind == PT_STEP_CONSOLE && pass == (back ? 2 : 0) &&
+				    (!back || pt_vtcon_find(x->path, vt, sizeof(vt), NULL))) {
+					if (!pt_vtcon_find(x->path, vt, sizeof(vt), NULL)) {
+						for (size_t k = 0; k < ho.ncons; k++)
+							if (strcmp(ho.consoles[k], x->path) == 0 && ho.vtcons[k][0])
+								snprintf(vt, sizeof(vt), "%s", ho.vtcons[k]);
+					}
+					printf("%s (%s) %s -> %s\n", vt[0] ? vt : "vtcon", pt_vtcon_bare(x->path),
+					       bind_word(x->a), bind_word(x->b));
+				} else if (x->kind == PT_STEP_PLATFORM && pass == 1) {
+					printf("%s %s -> %s\n", x->path, none_if_empty(x->a), none_if_empty(x->b));
+				}
+			}
+		}
+		if (!back)
+			for (size_t i = 0, last = (size_t)-1; !pt_dry_run && i < txn.n; i++)
+				if ((size_t)txn.dev[i].group != last && txn.dev[i].group >= 0)
+					printf("/dev/vfio/%d ready\n", (int)(last = (size_t)txn.dev[i].group));
+		if (display)
+			printf("%s display: %s\n", ho.gpu, display);
+		return;
+	}
+	pt_json_init(&j, stdout);
+	pt_json_object_open(&j, NULL);
+	pt_json_string(&j, "action", back ? "handback" : "handover");
+	pt_json_string(&j, "gpu", ho.gpu);
+	if (back)
+		pt_json_bool(&j, "recorded", recorded);
+	pt_json_array_open(&j, "consoles");
+	for (size_t i = 0; i < txn.nsteps; i++) {
+		const struct pt_txn_step *x = &txn.steps[i];
+		char vt[16];
+
+		if (x->kind != PT_STEP_CONSOLE)
+			continue;
+		pt_json_object_open(&j, NULL);
+		pt_json_string(&j, "vtcon", pt_vtcon_find(x->path, vt, sizeof(vt), NULL) ? vt : NULL);
+		pt_json_string(&j, "name", pt_vtcon_bare(x->path));
+		pt_json_string(&j, "before", bind_word(x->a));
+		pt_json_string(&j, "after", bind_word(x->b));
+		pt_json_object_close(&j);
+	}
+	pt_json_array_close(&j);
+	if (fb) {
+		pt_json_object_open(&j, "framebuffer");
+		pt_json_string(&j, "device", fb->path);
+		pt_json_string(&j, "before", fb->a[0] ? fb->a : NULL);
+		pt_json_string(&j, "after", fb->b[0] ? fb->b : NULL);
+		pt_json_object_close(&j);
+	} else {
+		pt_json_null(&j, "framebuffer");
+	}
+	pt_json_array_open(&j, "devices");
+	for (size_t i = 0; i < txn.n; i++) {
+		const struct pt_txn_dev *x = &txn.dev[i];
+
+		pt_json_object_open(&j, NULL);
+		pt_json_string(&j, "bdf", x->bdf);
+		pt_json_int(&j, "group", x->group);
+		pt_json_string(&j, "before", x->from.driver[0] ? x->from.driver : NULL);
+		pt_json_string(&j, "after", x->now.driver[0] ? none_if_empty(x->now.driver) : NULL);
+		pt_json_bool(&j, "changed", !x->unchanged);
+		pt_json_object_close(&j);
+	}
+	pt_json_array_close(&j);
+	if (back)
+		pt_json_string(&j, "display", display);
+	pt_json_object_close(&j);
+	pt_json_finish(&j);
+}
+
+/* The display card the DEVICEs name: one slot, with a display function. */
+static const struct pt_dev *handover_card(void)
+{
+	const struct pt_dev *gpu = pt_slot_display(&host, devs[0]);
+	struct pt_dev **slot;
+
+	for (size_t i = 1; i < ndevs; i++)
+		if (pt_slot_display(&host, devs[i]) != gpu || !gpu)
+			pt_die(PT_EXIT_USAGE, "%s and %s are not functions of one card: --%s takes one card "
+			       "(its other functions come with it)", devs[0]->name, devs[i]->name,
+			       opt_handover ? "handover" : "handback");
+	if (!gpu)
+		pt_die(PT_EXIT_USAGE, "%s is no display controller and its slot has none: --%s takes a GPU",
+		       devs[0]->name, opt_handover ? "handover" : "handback");
+	free(devs);
+	ndevs = pt_slot_functions(&host, gpu, &slot);
+	devs = slot;
+	return gpu;
+}
+
+static int do_handover(void)
+{
+	const struct pt_dev *gpu = handover_card();
+	char err[2048], users[1024];
+	int rc;
+
+	/* a second hand-over would record nothing released: the first one's record stays */
+	if (pt_handover_recorded(gpu->name) && gpu->driver && strcmp(gpu->driver, "vfio-pci") == 0) {
+		if (pt_opts.json) {
+			pt_txn_init(&txn, "handover");
+			snprintf(ho.gpu, sizeof(ho.gpu), "%s", gpu->name);
+			print_handover(false, NULL, true);
+		} else {
+			printf("%s already handed over (on vfio-pci; vfio-bind --handback gives it back)\n", gpu->name);
+		}
+		return PT_EXIT_OK;
+	}
+	make_plan(PT_PLAN_HANDOVER | (opt_group ? PT_PLAN_WIDEN : 0) | (opt_force ? PT_PLAN_FORCE : 0));
+	pt_handover_survey(gpu, &ho);
+	if (ho.fbdev[0] && !pt_opts.json)
+		pt_warn("note: %s (%s) does not come back with the hand-back: vfio-pci removes the firmware "
+			"framebuffer of a card it takes (Linux 6.0 and later); the console returns on the card's own "
+			"framebuffer (amdgpu, i915, nouveau, nvidia-drm fbdev=1)", ho.fbdev, ho.fblabel);
+	if (pt_handover_users(gpu, &ho, users, sizeof(users)) > 0) {
+		if (!opt_force)
+			pt_die(PT_EXIT_REFUSED, "%s: its display is open by %s; stop them first (the desktop session, "
+			       "nvidia-persistenced), or --force takes the card from under them", gpu->name, users);
+		pt_warn("warning: %s: its display is open by %s (--force given)", gpu->name, users);
+	}
+	pt_txn_init(&txn, "handover");
+	if (pt_handover_txn(&txn, &ho, plan, nplan, err, sizeof(err)) < 0)
+		pt_die(PT_EXIT_FAIL, "%s; nothing was changed", err);
+	rc = pt_txn_run(&txn, err, sizeof(err));
+	if (rc != PT_EXIT_OK) {
+		if (pt_opts.json)
+			print_handover(false, NULL, true);
+		pt_die(rc, "%s", err);
+	}
+	print_handover(false, NULL, true);
+	return PT_EXIT_OK;
+}
+
+static int do_handback(void)
+{
+	const struct pt_dev *gpu = handover_card();
+	char err[2048], what[512];
+	bool recorded, up;
+	int rc;
+
+	make_plan((opt_group ? PT_PLAN_WIDEN : 0) | PT_PLAN_NO_GROUP_CHECK | PT_PLAN_NO_SAFETY | PT_PLAN_RELEASE);
+	pt_txn_init(&txn, "handback");
+	if ((rc = pt_handback_txn(&txn, gpu, plan, nplan, &ho, &recorded, err, sizeof(err))) != PT_EXIT_OK)
+		pt_die(rc, "%s; nothing was changed", err);
+	if (!recorded)
+		pt_warn("note: no hand-over record for %s: its functions are reprobed and unbound frame buffer "
+			"consoles bound", gpu->name);
+	rc = pt_txn_run(&txn, err, sizeof(err));
+	if (rc != PT_EXIT_OK) {
+		if (pt_opts.json)
+			print_handover(true, NULL, recorded);
+		pt_die(rc, "%s", err);
+	}
+	if (pt_dry_run) {
+		print_handover(true, NULL, recorded);
+		return PT_EXIT_OK;
+	}
+	up = pt_handback_check(gpu, &ho, what, sizeof(what));
+	print_handover(true, what, recorded);
+	if (!up) {
+		char drv[64] = "", gone[256] = "";
+
+		/* vfio-pci (Linux 6.0+) removes the firmware framebuffer of a VGA
+		 * card it takes (aperture removal): only the card's own driver
+		 * gives it a display again */
+		if (ho.fbdev[0] && !pt_platform_driver(ho.fbdev, drv, sizeof(drv)))
+			snprintf(gone, sizeof(gone), "; %s is gone (the kernel removes a firmware framebuffer when "
+				 "vfio-pci takes its card, until the next boot)", ho.fbdev);
+		for (size_t i = 0; i < txn.n; i++)
+			if (strcmp(txn.dev[i].bdf, gpu->name) == 0)
+				snprintf(drv, sizeof(drv), "%s", txn.dev[i].now.driver);
+		pt_die(PT_EXIT_FAIL, "%s is back on %s, but its display is not up: %s%s%s", gpu->name,
+		       drv[0] ? drv : "no driver, as before", what, gone,
+		       drv[0] ? "" : "; loading the card's own driver (its DRM driver) gives it a display and a console");
+	}
+	return PT_EXIT_OK;
+}
+
 int main(int argc, const char **argv)
 {
 	char err[1024];
@@ -422,12 +633,16 @@ int main(int argc, const char **argv)
 				"signal comes, every device already changed goes back; after a kill -9,\n"
 				"--restore finishes the job from the journal.",
 				NULL);
-	modes = !!opt_list + !!opt_apply + !!opt_modprobe + !!opt_unbind + !!opt_restore;
+	modes = !!opt_list + !!opt_apply + !!opt_modprobe + !!opt_unbind + !!opt_restore + !!opt_handover +
+		!!opt_handback;
 	if (modes > 1)
-		pt_die(PT_EXIT_USAGE, "--list, --apply-persistent, --print-modprobe, --unbind and --restore exclude "
-		       "each other");
-	if (opt_persist && (opt_unbind || opt_restore || opt_unpersist || opt_list || opt_modprobe))
+		pt_die(PT_EXIT_USAGE, "--list, --apply-persistent, --print-modprobe, --unbind, --restore, --handover "
+		       "and --handback exclude each other");
+	if (opt_persist && (opt_unbind || opt_restore || opt_unpersist || opt_list || opt_modprobe || opt_handover ||
+			    opt_handback))
 		pt_die(PT_EXIT_USAGE, "--persist goes with binding only");
+	if (opt_unpersist && (opt_handover || opt_handback))
+		pt_die(PT_EXIT_USAGE, "--unpersist goes with --unbind or alone");
 	if (!args[0] && !opt_list && !opt_apply && !opt_restore)
 		pt_die(PT_EXIT_USAGE, "no DEVICE given; try '%s --help'", pt_progname);
 	if (args[0] && opt_list)
@@ -474,6 +689,10 @@ int main(int argc, const char **argv)
 		}
 		return do_bind(true);
 	}
+	if (opt_handover)
+		return do_handover();
+	if (opt_handback)
+		return do_handback();
 	if (opt_unpersist && !opt_unbind)
 		return do_unpersist();
 	if (opt_unbind)

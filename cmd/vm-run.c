@@ -4,6 +4,7 @@
  * lifetime and give them back when QEMU exits. */
 #define _GNU_SOURCE
 #include "devargs.h"
+#include "handover.h"
 #include "firmware.h"
 #include "hostcheck.h"
 #include "iommu.h"
@@ -442,6 +443,9 @@ static int copy_vars(void)
 }
 
 static volatile sig_atomic_t child_pid;
+/* The boot display, when --managed hands it over rather than binds it. */
+static const struct pt_dev *handover_gpu;
+static struct pt_handover ho;
 
 static void forward(int sig)
 {
@@ -500,13 +504,29 @@ here:
 			sigprocmask(SIG_BLOCK, &set, NULL);
 		}
 		pt_txn_lock(false);
-		pt_txn_init(&txn, bind ? "bind" : "unbind");
-		if (bind)
+		pt_txn_init(&txn, bind ? (handover_gpu ? "handover" : "bind") : handover_gpu ? "handback" : "unbind");
+		if (bind && handover_gpu) {
+			pt_handover_survey(handover_gpu, &ho);
+			rc = pt_handover_txn(&txn, &ho, plan, nplan, err, sizeof(err)) < 0 ? PT_EXIT_FAIL : PT_EXIT_OK;
+		} else if (bind) {
 			rc = pt_vfio_bind_txn(&txn, plan, nplan, false, err, sizeof(err)) < 0 ? PT_EXIT_FAIL : PT_EXIT_OK;
-		else
+		} else if (handover_gpu) {
+			bool recorded;
+
+			rc = pt_handback_txn(&txn, handover_gpu, plan, nplan, &ho, &recorded, err, sizeof(err));
+		} else {
 			rc = pt_vfio_release_txn(&txn, plan, nplan, false, err, sizeof(err));
+		}
 		if (rc == PT_EXIT_OK)
 			rc = pt_txn_run(&txn, err, sizeof(err));
+		if (rc == PT_EXIT_OK && !bind && handover_gpu && !pt_dry_run) {
+			char what[512];
+
+			if (!pt_handback_check(handover_gpu, &ho, what, sizeof(what)))
+				pt_warn("%s is back, but its display is not up: %s", handover_gpu->name, what);
+			else
+				pt_warn("%s display: %s", handover_gpu->name, what);
+		}
 		if (rc != PT_EXIT_OK)
 			pt_warn("%s", err);
 		/* lent to QEMU for as long as the supervisor (the parent) lives;
@@ -779,10 +799,15 @@ int main(int argc, const char **argv)
 		struct pt_dev **bind = pt_xcalloc(npdevs, sizeof(*bind));
 		size_t nbind = 0;
 
-		for (size_t i = 0; i < npdevs; i++)
-			if (!pt_vgpu_capable(pdevs[i]->name))
-				bind[nbind++] = pdevs[i];
-		rc = nbind ? pt_vfio_plan(&host, groups, ngroups, bind, nbind, 0, &plan, &nplan, err, sizeof(err))
+		for (size_t i = 0; i < npdevs; i++) {
+			if (pt_vgpu_capable(pdevs[i]->name))
+				continue;
+			bind[nbind++] = pdevs[i];
+			if (!handover_gpu)
+				handover_gpu = pt_boot_display_slot(&host, pdevs[i]);
+		}
+		rc = nbind ? pt_vfio_plan(&host, groups, ngroups, bind, nbind, handover_gpu ? PT_PLAN_HANDOVER : 0, &plan,
+					  &nplan, err, sizeof(err))
 			   : PT_EXIT_OK;
 		free(bind);
 		if (rc != PT_EXIT_OK)

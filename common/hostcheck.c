@@ -1,4 +1,5 @@
 #include "hostcheck.h"
+#include "handover.h"
 #include "hostuse.h"
 #include "iommu.h"
 #include "modules.h"
@@ -419,6 +420,8 @@ static void check_boot_display(struct pt_findings *f, const struct pt_host *h)
 {
 	const struct pt_dev *boot = NULL;
 	struct pt_display_holder disp;
+	struct pt_handover ho;
+	char fb[256], cons[160] = "", users[1024];
 	const char *drv;
 
 	for (size_t i = 0; i < h->ndevs && !boot; i++)
@@ -430,25 +433,55 @@ static void check_boot_display(struct pt_findings *f, const struct pt_host *h)
 	}
 	drv = boot->driver ? boot->driver : "no driver";
 	pt_display_holder(boot, &disp);
-	if (strcmp(disp.iomem, "BOOTFB") == 0)
-		pt_findings_add(f, PT_ST_INFO, "boot-display", "boot display %s (%s): its memory at %#llx is "
-				"reserved for the firmware framebuffer (BOOTFB); a console on it must be "
-				"released before the device can be handed over", boot->name, drv, disp.at);
+	pt_handover_survey(boot, &ho);
+	if (ho.fbdev[0])
+		snprintf(fb, sizeof(fb), "the firmware framebuffer %s (%s, at %#llx) on %s", ho.fbdev, ho.fblabel,
+			 disp.at, ho.fbdrv);
 	else if (disp.iomem[0])
-		pt_findings_add(f, PT_ST_INFO, "boot-display", "boot display %s (%s) is held by %s "
-				"(framebuffer at %#llx): unbind that console before handing the device over",
-				boot->name, drv, disp.iomem, disp.at);
+		snprintf(fb, sizeof(fb), "the firmware framebuffer %s at %#llx (no platform device bound to it)",
+			 disp.iomem, disp.at);
 	else if (disp.fb[0])
-		pt_findings_add(f, PT_ST_INFO, "boot-display", "boot display %s is driven by %s (%s); no "
-				"firmware framebuffer holds it: unbinding %s takes the host's console away",
-				boot->name, drv, disp.fb, boot->driver ? boot->driver : "it");
+		snprintf(fb, sizeof(fb), "%s of %s", disp.fb, drv);
 	else if (disp.drm[0])
-		pt_findings_add(f, PT_ST_INFO, "boot-display", "boot display %s is driven by %s (DRM %s, "
-				"no framebuffer device); unbinding %s takes the host's display away",
-				boot->name, drv, disp.drm, boot->driver ? boot->driver : "it");
+		snprintf(fb, sizeof(fb), "DRM %s of %s (no framebuffer device)", disp.drm, drv);
 	else
-		pt_findings_add(f, PT_ST_INFO, "boot-display", "boot display %s (%s): no framebuffer "
-				"holds it", boot->name, drv);
+		snprintf(fb, sizeof(fb), "no framebuffer");
+	for (size_t i = 0; i < ho.ncons; i++) {
+		size_t l = strlen(cons);
+
+		snprintf(cons + l, sizeof(cons) - l, "%s%s (%s)", i ? ", " : "", ho.vtcons[i],
+			 pt_vtcon_bare(ho.consoles[i]));
+	}
+	pt_findings_add(f, PT_ST_INFO, "boot-display", "boot display %s (%s): %s; %s%s", boot->name, drv, fb,
+			ho.ncons ? "console " : "no frame buffer console on it", cons);
+	if (boot->driver && strcmp(boot->driver, "vfio-pci") == 0)
+		pt_findings_add(f, PT_ST_INFO, "handover", "%s is on vfio-pci%s: vfio-bind --handback %s gives it back "
+				"to the host's display", boot->name, pt_handover_recorded(boot->name) ? ", handed over" : "",
+				boot->name);
+	else if (pt_handover_users(boot, &ho, users, sizeof(users)) > 0)
+		pt_findings_add(f, PT_ST_WARN, "handover", "hand-over of %s blocked: its display is open by %s; stop "
+				"them first, or vfio-bind --handover --force takes it from under them", boot->name, users);
+	else {
+		const char *what[3];
+		char list[256] = "";
+		size_t n = 0;
+
+		if (ho.ncons)
+			what[n++] = ho.ncons == 1 ? "the console" : "the consoles";
+		if (ho.fbdev[0])
+			what[n++] = ho.fbdev;
+		if (boot->driver && strcmp(boot->driver, "vfio-pci") != 0)
+			what[n++] = boot->driver;
+		for (size_t i = 0; i < n; i++) {
+			size_t l = strlen(list);
+
+			snprintf(list + l, sizeof(list) - l, "%s%s", i == 0 ? "" : i + 1 == n ? " and " : ", ", what[i]);
+		}
+		pt_findings_add(f, PT_ST_INFO, "handover", "hand-over possible: vfio-bind --handover %s %s%s%sbinds "
+				"its slot to vfio-pci%s", boot->name, n ? "releases " : "", list, n ? ", then " : "",
+				ho.fbdev[0] ? "; the firmware framebuffer does not come back: after --handback the "
+				"console needs the card's own driver" : "");
+	}
 }
 
 void pt_host_check(struct pt_findings *f, const struct pt_host *h, const struct pt_group *groups,

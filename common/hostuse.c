@@ -784,64 +784,6 @@ static bool network_in_use(const struct pt_dev *d, char *why, size_t len)
 
 /* ---- processes holding device nodes ---- */
 
-static bool node_matches(const char *target, const char *const *nodes, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		size_t l = strlen(nodes[i]);
-
-		if (l && nodes[i][l - 1] == '*' ? strncmp(target, nodes[i], l - 1) == 0
-						: strcmp(target, nodes[i]) == 0)
-			return true;
-	}
-	return false;
-}
-
-int pt_proc_holders(const char *const *nodes, size_t n, char *buf, size_t len)
-{
-	char **procs = NULL;
-	int np = pt_list_dir(&procs, "/proc"), found = 0;
-	bool full = false;
-
-	buf[0] = '\0';
-	for (int i = 0; i < np && n; i++) {
-		char **fds = NULL, comm[64] = "?", target[PATH_MAX];
-		int nf;
-
-		if (!isdigit((unsigned char)procs[i][0]))
-			continue;
-		/* this very process: a descriptor it inherited is no other user */
-		if (pt_sysroot_live() && strtol(procs[i], NULL, 10) == (long)getpid())
-			continue;
-		nf = pt_list_dir(&fds, "/proc/%s/fd", procs[i]);
-		for (int k = 0; k < nf; k++) {
-			if (pt_read_link(target, sizeof(target), "/proc/%s/fd/%s", procs[i], fds[k]) <= 0 ||
-			    !node_matches(target, nodes, n))
-				continue;
-			size_t l = strlen(buf);
-			char one[PATH_MAX + 96];
-
-			pt_read_text(comm, sizeof(comm), "/proc/%s/comm", procs[i]);
-			for (char *c = comm; *c; c++)
-				if (!isprint((unsigned char)*c))
-					*c = '?';
-			snprintf(one, sizeof(one), "%s%s (pid %s) %s", found ? ", " : "", comm, procs[i], target);
-			if (!full && l + strlen(one) + 5 < len) {
-				memcpy(buf + l, one, strlen(one) + 1);
-			} else if (!full && l + 5 <= len) {
-				memcpy(buf + l, ", ...", 6);
-				full = true;
-			}
-			found++;
-			break;
-		}
-		if (nf > 0)
-			pt_free_names(fds, nf);
-	}
-	if (np > 0)
-		pt_free_names(procs, np);
-	return found;
-}
-
 int pt_dev_vm_users(const struct pt_dev *d, char *buf, size_t len)
 {
 	char dir[64];
@@ -900,68 +842,15 @@ int pt_dev_vfs(const struct pt_dev *d, char *buf, size_t len)
 
 /* ---- display ---- */
 
-/* The nodes of d a process can hold: its DRM card and render nodes, its
- * framebuffers, and for NVIDIA's driver every /dev/nvidia* (the node
- * numbers follow the driver's own order, not the address). */
-static size_t display_nodes(const struct pt_dev *d, char (*nodes)[64], size_t max)
-{
-	char **ents = NULL;
-	size_t n = 0;
-	int ne = pt_list_dir(&ents, "/sys/bus/pci/devices/%s/drm", d->name);
-
-	for (int i = 0; i < ne && n < max; i++)
-		if ((strncmp(ents[i], "card", 4) == 0 || strncmp(ents[i], "renderD", 7) == 0) &&
-		    !strchr(ents[i], '-'))
-			snprintf(nodes[n++], 64, "/dev/dri/%s", ents[i]);
-	if (ne > 0)
-		pt_free_names(ents, ne);
-	ne = pt_list_dir(&ents, "/sys/bus/pci/devices/%s/graphics", d->name);
-	for (int i = 0; i < ne && n < max; i++)
-		if (strncmp(ents[i], "fb", 2) == 0)
-			snprintf(nodes[n++], 64, "/dev/%s", ents[i]);
-	if (ne > 0)
-		pt_free_names(ents, ne);
-	/* fbN of a DRM driver hangs off the card in /sys/class/graphics */
-	ne = pt_list_dir(&ents, "/sys/class/graphics");
-	for (int i = 0; i < ne && n < max; i++) {
-		char dev[64];
-
-		if (strncmp(ents[i], "fb", 2) == 0 &&
-		    pt_read_link_name(dev, sizeof(dev), "/sys/class/graphics/%s/device", ents[i]) > 0 &&
-		    strcmp(dev, d->name) == 0) {
-			char node[64];
-			bool dup = false;
-
-			snprintf(node, sizeof(node), "/dev/%s", ents[i]);
-			for (size_t k = 0; k < n; k++)
-				dup |= strcmp(nodes[k], node) == 0;
-			if (!dup)
-				snprintf(nodes[n++], 64, "%s", node);
-		}
-	}
-	if (ne > 0)
-		pt_free_names(ents, ne);
-	if (d->driver && strncmp(d->driver, "nvidia", 6) == 0 && n < max)
-		snprintf(nodes[n++], 64, "/dev/nvidia*");
-	return n;
-}
-
 static bool display_in_use(const struct pt_dev *d, char *why, size_t len)
 {
 	struct pt_display_holder disp;
-	char nodes[16][64], holders[512];
-	const char *np[16];
-	size_t n;
-
+	char holders[512];
 	bool boot;
 
 	if ((d->class >> 8) != 0x03)
 		return false;
-	n = display_nodes(d, nodes, 16);
-	for (size_t i = 0; i < n; i++)
-		np[i] = nodes[i];
-	if (!n || pt_proc_holders(np, n, holders, sizeof(holders)) == 0)
-		holders[0] = '\0';
+	pt_display_users(d, NULL, holders, sizeof(holders));
 	boot = pt_dev_boot_vga(d) && pt_display_holder(d, &disp);
 	if (boot) {
 		char who[256];
@@ -1008,11 +897,13 @@ enum pt_use pt_dev_host_use(const struct pt_host *h, const struct pt_dev *d, enu
 	int nvf;
 
 	why[0] = '\0';
-	if (op == PT_OP_TAKE && pt_dev_is_bridge(d)) {
+	bool take = op != PT_OP_RESET;
+
+	if (take && pt_dev_is_bridge(d)) {
 		snprintf(why, len, "%s is a bridge; bridges and root ports stay with the host", d->name);
 		return PT_USE_NEVER;
 	}
-	if (op == PT_OP_TAKE && (owner = pt_dev_domain_owner(h, d)) != NULL) {
+	if (take && (owner = pt_dev_domain_owner(h, d)) != NULL) {
 		snprintf(why, len, "%s is behind %s (Intel VMD), which owns PCI domain %04x: its DMA is the "
 			 "VMD's, so no IOMMU can isolate it; turn VMD off in the firmware setup (Intel RST / "
 			 "VMD controller) to assign it", d->name, owner->name, d->bdf.domain);
@@ -1021,13 +912,13 @@ enum pt_use pt_dev_host_use(const struct pt_host *h, const struct pt_dev *d, enu
 	if (pt_dev_owns_domain(h, d)) {
 		snprintf(why, len, "%s is an Intel VMD controller: %s it removes its PCI domain and every "
 			 "device below it (often the host's NVMe disks)", d->name,
-			 op == PT_OP_TAKE ? "unbinding" : "resetting");
-		if (op == PT_OP_TAKE)
+			 take ? "unbinding" : "resetting");
+		if (take)
 			return PT_USE_NEVER;
 		use = PT_USE_FORCEABLE;
 	}
 	if ((nvf = pt_dev_vfs(d, reason, sizeof(reason))) > 0) {
-		if (op == PT_OP_TAKE) {
+		if (take) {
 			snprintf(why, len, "%s has %d SR-IOV VF%s enabled (%s): vfio-pci refuses a PF with VFs, "
 				 "and unbinding its driver destroys them; remove them first "
 				 "(echo 0 > /sys/bus/pci/devices/%s/sriov_numvfs)", d->name, nvf,
@@ -1044,7 +935,7 @@ enum pt_use pt_dev_host_use(const struct pt_host *h, const struct pt_dev *d, enu
 			   d->driver ? d->driver : "", pt_dev_platform_duty(d));
 		use = PT_USE_FORCEABLE;
 	}
-	if (display_in_use(d, reason, sizeof(reason))) {
+	if (op != PT_OP_HANDOVER && display_in_use(d, reason, sizeof(reason))) {
 		add_reason(why, len, "%s", reason);
 		use = PT_USE_FORCEABLE;
 	}

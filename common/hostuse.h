@@ -27,6 +27,8 @@ enum pt_use {
 enum pt_use_op {
 	PT_OP_TAKE,  /* it leaves the host (a bind) */
 	PT_OP_RESET, /* it drops off the bus for a moment (a reset, a VF change) */
+	PT_OP_HANDOVER, /* it leaves the host on purpose with its display (vfio-bind
+			 * --handover): the display is no reason, pt_display_users() is */
 };
 
 /* Whether the host uses d for operation op; `why` gets every reason, in
@@ -67,6 +69,12 @@ struct pt_display_holder {
 };
 bool pt_display_holder(const struct pt_dev *d, struct pt_display_holder *out);
 bool pt_dev_boot_vga(const struct pt_dev *d);
+
+/* Processes holding the display nodes of d (its DRM card and render
+ * nodes, its framebuffers, /dev/nvidia* on nvidia) or of the platform
+ * framebuffer `platform` (efi-framebuffer.0's fb0, simpledrm's card0;
+ * NULL: none), as pt_proc_holders() names them. Returns how many. */
+int pt_display_users(const struct pt_dev *d, const char *platform, char *buf, size_t len);
 
 /* Processes with one of the given nodes open, from /proc/PID/fd: an entry
  * ending in '*' matches every node it is a prefix of ("/dev/nvidia*").

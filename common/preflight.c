@@ -1,4 +1,5 @@
 #include "preflight.h"
+#include "handover.h"
 #include "mdev.h"
 #include "hostuse.h"
 #include "msg.h"
@@ -197,7 +198,25 @@ static void check_host_use(struct pt_preflight *p, struct pt_findings *f)
 		if ((d->driver && strcmp(d->driver, "vfio-pci") == 0) || pt_vgpu_capable(d->name))
 			continue;
 		why[0] = '\0';
-		if (pt_dev_host_use(p->h, d, PT_OP_TAKE, why, sizeof(why)) != PT_USE_NONE) {
+		/* --managed hands the boot display over (handover.h): its users are the question */
+		const struct pt_dev *gpu = p->managed ? pt_boot_display_slot(p->h, d) : NULL;
+
+		if (gpu == d) {
+			struct pt_handover ho;
+
+			pt_handover_survey(gpu, &ho);
+			if (pt_handover_users(gpu, &ho, users, sizeof(users)) > 0) {
+				snprintf(why, sizeof(why), "%s is the boot display and its display is open by %s; stop "
+					 "them first (the desktop session, nvidia-persistenced)", d->name, users);
+				fail(p, f, PT_EXIT_REFUSED, "handover", why);
+			} else {
+				pt_findings_add(f, PT_ST_INFO, "handover", "%s is the boot display: vm-run hands it over "
+						"(%zu console%s%s%s released) and back when the VM stops", d->name, ho.ncons,
+						ho.ncons == 1 ? "" : "s", ho.fbdev[0] ? ", framebuffer " : "", ho.fbdev);
+			}
+			why[0] = '\0';
+		}
+		if (pt_dev_host_use(p->h, d, gpu ? PT_OP_HANDOVER : PT_OP_TAKE, why, sizeof(why)) != PT_USE_NONE) {
 			char msg[2200];
 
 			snprintf(msg, sizeof(msg), "%s; the host would lose it (vfio-bind --force takes it anyway)", why);

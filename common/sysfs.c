@@ -10,8 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -347,6 +349,122 @@ void pt_one_line(const char *s, char *out, size_t len)
 		out[o] = '\0';
 }
 
+/* How long a sysfs write may take: PASSTHRU_WRITE_TIMEOUT seconds, 30 by
+ * default, 0 for no limit. */
+static int write_timeout(void)
+{
+	static int secs = -1;
+
+	if (secs < 0) {
+		const char *e = getenv("PASSTHRU_WRITE_TIMEOUT");
+		char *end;
+		long v = e && *e ? strtol(e, &end, 10) : 30;
+
+		secs = e && *e && (*end || v < 0 || v > 86400) ? 30 : (int)v;
+	}
+	return secs;
+}
+
+/* A write the kernel may not finish (an unbind waiting for a driver's last
+ * user, a remove waiting for a VM): done by a child of its own while this
+ * process waits at most write_timeout() seconds. The child keeps nothing
+ * but the attribute open, so a write that never returns holds no lock, no
+ * pipe of the caller's, no terminal; it ends when the kernel lets it go.
+ * Returns 0, -errno, or -ETIMEDOUT (the write may still happen later). */
+static int timed_write(int fd, const char *path, const char *value, size_t len)
+{
+	int pfd[2], st, rc;
+	pid_t pid;
+	struct pollfd p;
+	struct timespec t0, t1;
+	long left;
+	char res[sizeof(int)];
+
+	if (pipe2(pfd, O_CLOEXEC) < 0) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	fflush(NULL);
+	if ((pid = fork()) < 0) {
+		rc = -errno;
+		close(fd);
+		close(pfd[0]);
+		close(pfd[1]);
+		return rc;
+	}
+	if (pid == 0) {
+		ssize_t n;
+		int e = 0, null = open("/dev/null", O_RDWR);
+
+		/* only the attribute (3) and the answer (4) stay open */
+		if (null >= 0) {
+			dup2(null, 0);
+			dup2(null, 1);
+			dup2(null, 2);
+		}
+		if (dup2(fd, 3) < 0 || dup2(pfd[1], 4) < 0)
+			_exit(127);
+		for (int i = 5; i < 1024; i++)
+			close(i);
+#ifdef PT_TEST_FAULTS
+		/* PASSTHRU_HANG_WRITE=PATH-SUFFIX: a write there never finishes */
+		const char *hang = getenv("PASSTHRU_HANG_WRITE");
+		size_t hl = hang ? strlen(hang) : 0, pl = strlen(path);
+
+		if (hl && pl >= hl && strcmp(path + pl - hl, hang) == 0)
+			for (;;)
+				pause();
+#else
+		(void)path;
+#endif
+		do
+			n = write(3, value, len);
+		while (n < 0 && errno == EINTR);
+		e = n < 0 ? errno : (size_t)n != len ? EIO : 0;
+		if (close(3) < 0 && e == 0)
+			e = errno;
+		if (write(4, &e, sizeof(e)) < 0)
+			_exit(126);
+		_exit(0);
+	}
+	close(fd);
+	close(pfd[1]);
+	p.fd = pfd[0];
+	p.events = POLLIN;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	left = (long)write_timeout() * 1000;
+	for (;;) {
+		int r = poll(&p, 1, (int)left);
+
+		if (r > 0)
+			break;
+		if (r < 0 && errno != EINTR)
+			break;
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		left = (long)write_timeout() * 1000 - ((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000);
+		if (r == 0 || left <= 0) {
+			/* abandoned: it dies when (if) the kernel returns */
+			kill(pid, SIGKILL);
+			close(pfd[0]);
+			waitpid(pid, &st, WNOHANG);
+			pt_debug("write %s: no answer in %d s", path, write_timeout());
+			return -ETIMEDOUT;
+		}
+	}
+	rc = read(pfd[0], res, sizeof(res)) == (ssize_t)sizeof(res) ? 0 : -EIO;
+	close(pfd[0]);
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (rc == 0) {
+		int e;
+
+		memcpy(&e, res, sizeof(e));
+		rc = -e;
+	}
+	return rc;
+}
+
 int pt_write_attr(const char *value, const char *fmt, ...)
 {
 	ROOT_PATH(path, fmt);
@@ -375,6 +493,8 @@ int pt_write_attr(const char *value, const char *fmt, ...)
 	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
+	if (write_timeout() > 0)
+		return timed_write(fd, path, value, len);
 	do
 		n = write(fd, value, len);
 	while (n < 0 && errno == EINTR);

@@ -1,5 +1,6 @@
 #include "txn.h"
 #include "mdev.h"
+#include "handover.h"
 #include "hostuse.h"
 #include "modules.h"
 #include "msg.h"
@@ -35,7 +36,8 @@ static const char *dash(const char *s)
 }
 
 static const char *const record_ops[] = { "keep", "create", "remove" };
-static const char *const step_names[] = { "mdev-create", "mdev-remove", "attr" };
+static const char *const step_names[] = { "mdev-create", "mdev-remove", "attr", "console", "platform" };
+#define NSTEP_KINDS 5
 
 /* A file's content in the journal: hex, every byte ("=" empty, "-" none). */
 static char *hex_of(const char *s)
@@ -103,7 +105,8 @@ char *pt_txn_format(const struct pt_txn *t, bool committed)
 		const struct pt_txn_step *x = &t->steps[i];
 		char *ph = hex_of(x->path), *ah = hex_of(x->a), *bh = hex_of(x->b);
 
-		o += (size_t)snprintf(s + o, cap - o, "step %s %s %s %s\n", step_names[x->kind], ph, ah, bh);
+		o += (size_t)snprintf(s + o, cap - o, "step %s %s %s %s%s\n", step_names[x->kind], ph, ah, bh,
+				      x->early ? " early" : "");
 		free(ph);
 		free(ah);
 		free(bh);
@@ -154,6 +157,13 @@ static bool file_ours(const char *path)
 		return !strchr(path + strlen(PT_PERSIST_DIR "/"), '/');
 	if (strcmp(path, PT_SPLIT_CONF) == 0)
 		return true;
+	if (strncmp(path, PT_HANDOVER_DIR "/", strlen(PT_HANDOVER_DIR "/")) == 0) {
+		struct pt_bdf b;
+		char canon[PT_BDF_LEN];
+
+		rest = path + strlen(PT_HANDOVER_DIR "/");
+		return pt_bdf_parse(rest, &b) == NULL && strcmp(pt_bdf_format(&b, canon), rest) == 0;
+	}
 	if (strncmp(path, PT_MDEVCTL_DIR "/", strlen(PT_MDEVCTL_DIR "/")) != 0)
 		return false;
 	rest = path + strlen(PT_MDEVCTL_DIR "/");
@@ -180,6 +190,17 @@ static bool step_valid(const struct pt_txn_step *x)
 	if (x->kind == PT_STEP_ATTR)
 		return (strncmp(x->path, "/sys/bus/pci/devices/", 21) == 0 || mdev_attr(x->path)) &&
 		       !strstr(x->path, "..") && !strchr(x->a, '\n') && !strchr(x->b, '\n');
+	if (x->kind == PT_STEP_CONSOLE) {
+		/* a name as the kernel prints it: one printable line */
+		for (const char *c = x->path; *c; c++)
+			if (!isprint((unsigned char)*c))
+				return false;
+		return x->path[0] && strlen(x->path) < 64 && (!strcmp(x->a, "0") || !strcmp(x->a, "1")) &&
+		       (!strcmp(x->b, "0") || !strcmp(x->b, "1"));
+	}
+	if (x->kind == PT_STEP_PLATFORM)
+		return pt_name_ok(x->path) && (!x->a[0] || pt_name_ok(x->a)) && (!x->b[0] || pt_name_ok(x->b)) &&
+		       strcmp(x->a, x->b) != 0;
 	return pt_mdev_name_ok(x->path) && pt_mdev_name_ok(x->a) && !pt_uuid_parse(x->b, uuid) &&
 	       strcmp(uuid, x->b) == 0;
 }
@@ -218,15 +239,16 @@ static bool parse_line(char *buf, struct pt_txn *t, long *pid, bool *committed)
 		x.record_new = strcmp(a[8], "1") == 0;
 		t->dev = pt_xrealloc(t->dev, (t->n + 1) * sizeof(*t->dev));
 		t->dev[t->n++] = x;
-	} else if (strcmp(a[0], "step") == 0 && nw == 5) {
+	} else if (strcmp(a[0], "step") == 0 && (nw == 5 || (nw == 6 && strcmp(a[5], "early") == 0))) {
 		struct pt_txn_step x = { 0 };
 		char *p = unhex(a[2]), *va = unhex(a[3]), *vb = unhex(a[4]);
 		int k;
 		bool good = p && va && vb && strlen(p) < sizeof(x.path) && strlen(va) < sizeof(x.a) &&
 			    strlen(vb) < sizeof(x.b);
 
-		for (k = 0; k < 3 && strcmp(a[1], step_names[k]) != 0; k++)
+		for (k = 0; k < NSTEP_KINDS && strcmp(a[1], step_names[k]) != 0; k++)
 			;
+		x.early = nw == 6;
 		if (good) {
 			snprintf(x.path, sizeof(x.path), "%s", p);
 			snprintf(x.a, sizeof(x.a), "%s", va);
@@ -236,7 +258,7 @@ static bool parse_line(char *buf, struct pt_txn *t, long *pid, bool *committed)
 		free(va);
 		free(vb);
 		x.kind = (enum pt_step_kind)k;
-		if (!good || k == 3 || !step_valid(&x))
+		if (!good || k == NSTEP_KINDS || !step_valid(&x))
 			return false;
 		t->steps = pt_xrealloc(t->steps, (t->nsteps + 1) * sizeof(*t->steps));
 		t->steps[t->nsteps++] = x;
@@ -453,6 +475,59 @@ int pt_txn_add_attr(struct pt_txn *t, const char *path, const char *before, cons
 	return 0;
 }
 
+static int add_step(struct pt_txn *t, const struct pt_txn_step *x)
+{
+	if (!step_valid(x))
+		return -EINVAL;
+	t->steps = pt_xrealloc(t->steps, (t->nsteps + 1) * sizeof(*t->steps));
+	t->steps[t->nsteps++] = *x;
+	return 0;
+}
+
+int pt_txn_add_console(struct pt_txn *t, const char *name, bool bind, bool early)
+{
+	struct pt_txn_step x = { 0 };
+	char vt[64];
+	bool bound;
+
+	if (strlen(name) >= 64)
+		return -EINVAL;
+	/* a console not registered now is not bound (fbcon registers again
+	 * with the next framebuffer) */
+	if (!pt_vtcon_find(name, vt, sizeof(vt), &bound))
+		bound = false;
+	x.kind = PT_STEP_CONSOLE;
+	x.early = early;
+	snprintf(x.path, sizeof(x.path), "%s", name);
+	snprintf(x.a, sizeof(x.a), "%d", bound);
+	snprintf(x.b, sizeof(x.b), "%d", bind);
+	return add_step(t, &x);
+}
+
+int pt_txn_add_platform(struct pt_txn *t, const char *dev, const char *from, const char *to, bool early)
+{
+	struct pt_txn_step x = { 0 };
+
+	if (strlen(dev) >= 64 || strlen(from) >= 64 || strlen(to) >= 64)
+		return -EINVAL;
+	x.kind = PT_STEP_PLATFORM;
+	x.early = early;
+	snprintf(x.path, sizeof(x.path), "%s", dev);
+	snprintf(x.a, sizeof(x.a), "%s", from);
+	snprintf(x.b, sizeof(x.b), "%s", to);
+	return add_step(t, &x);
+}
+
+/* What a step's object is called in a message. */
+static void step_label(const struct pt_txn_step *x, char *buf, size_t len)
+{
+	static const char *const what[] = { "mdev", "mdev", "attribute", "console", "framebuffer" };
+
+	snprintf(buf, len, "%s %s", what[x->kind],
+		 x->kind == PT_STEP_MDEV_CREATE || x->kind == PT_STEP_MDEV_REMOVE ? x->b
+		 : x->kind == PT_STEP_CONSOLE ? pt_vtcon_bare(x->path) : x->path);
+}
+
 /* ---- applying ---- */
 
 static int journal_write(const struct pt_txn *t, bool committed)
@@ -551,7 +626,8 @@ static int vfio_available(char *err, size_t len)
 static int fail(char *err, size_t len, const char *bdf, const char *what, int rc)
 {
 	snprintf(err, len, "%s: %s: %s", bdf, what,
-		 rc == -ENODEV ? "the device is gone" : rc == -EINTR ? "interrupted" : strerror(-rc));
+		 rc == -ENODEV ? "the device is gone" : rc == -EINTR ? "interrupted"
+		 : rc == -ETIMEDOUT ? "the kernel did not finish it in time (the write is abandoned)" : strerror(-rc));
 	return rc;
 }
 
@@ -702,11 +778,99 @@ static bool mdev_present(const char *uuid)
 /* Bring a step's object to its state after (forward) or before (!forward);
  * an mdev is created or removed only when it is not so already, an
  * attribute written back only when it differs; then the kernel's answer. */
+/* A console bound or unbound: found by its name each time, since its
+ * vtconN goes when its driver unregisters (fbcon does with the last
+ * framebuffer) and may come back under another number. */
+static int console_move(struct pt_txn_step *x, bool forward, char *err, size_t len)
+{
+	const char *want = forward ? x->b : x->a;
+	char vt[64];
+	bool bound;
+	int rc;
+
+	if (!pt_vtcon_find(x->path, vt, sizeof(vt), &bound)) {
+		/* unbinding what is gone is done; so is binding it forward (a
+		 * hand-back): with no framebuffer it is not registered, and fbcon
+		 * binds itself to the next one that registers. Putting it back
+		 * after a failure must find it. */
+		if (strcmp(want, "0") == 0 || forward)
+			return 0;
+		snprintf(err, len, "console %s: not registered (no framebuffer for it?)", pt_vtcon_bare(x->path));
+		return -ENOENT;
+	}
+	if (bound == (strcmp(want, "1") == 0))
+		return 0;
+	if ((rc = pt_write_attr(want, "/sys/class/vtconsole/%s/bind", vt)) < 0) {
+		snprintf(err, len, "%s %s %s: %s", want[0] == '1' ? "binding" : "unbinding", vt, pt_vtcon_bare(x->path),
+			 rc == -ETIMEDOUT ? "the kernel did not finish it in time (the write is abandoned)" : strerror(-rc));
+		return rc;
+	}
+	x->wrote = true;
+	/* a bind the kernel ignored (no built-in console registered): fbcon's own takeover */
+	if (!pt_dry_run && want[0] == '1' && pt_vtcon_find(x->path, vt, sizeof(vt), &bound) && !bound &&
+	    pt_sysroot_live())
+		pt_fbcon_takeover();
+	if (!pt_dry_run && (!pt_vtcon_find(x->path, vt, sizeof(vt), &bound) || bound != (want[0] == '1'))) {
+		snprintf(err, len, "console %s: still %s after its bind was written", pt_vtcon_bare(x->path),
+			 want[0] == '1' ? "unbound" : "bound");
+		return -EPROTO;
+	}
+	return 0;
+}
+
+/* A platform device from one driver to another. Going back, a device
+ * that is gone is no failure: a GPU's own driver removes the firmware
+ * framebuffer it replaces (aperture removal), and then drives the display. */
+static int platform_move(struct pt_txn_step *x, bool forward, char *err, size_t len)
+{
+	const char *want = forward ? x->b : x->a;
+	char cur[64];
+	int rc;
+
+	if (!pt_platform_driver(x->path, cur, sizeof(cur))) {
+		if (!forward || !want[0])
+			return 0;
+		snprintf(err, len, "%s: the device is gone", x->path);
+		return -ENODEV;
+	}
+	if (strcmp(cur, want) == 0)
+		return 0;
+	if (cur[0]) {
+		x->wrote = true;
+		if ((rc = pt_write_attr(x->path, "/sys/bus/platform/drivers/%s/unbind", cur)) < 0) {
+			snprintf(err, len, "%s: unbinding %s: %s", x->path, cur,
+				 rc == -ETIMEDOUT ? "the kernel did not finish it in time (the write is abandoned)" : strerror(-rc));
+			return rc;
+		}
+	}
+	if (want[0]) {
+		x->wrote = true;
+		if ((rc = pt_write_attr(x->path, "/sys/bus/platform/drivers/%s/bind", want)) < 0) {
+			snprintf(err, len, "%s: binding %s: %s", x->path, want,
+				 rc == -ETIMEDOUT ? "the kernel did not finish it in time (the write is abandoned)" : strerror(-rc));
+			return rc;
+		}
+	}
+	if (pt_dry_run)
+		return 0;
+	if (!pt_platform_driver(x->path, cur, sizeof(cur)) || strcmp(cur, want) != 0) {
+		snprintf(err, len, "%s: %s did not take it (driver now: %s)", x->path, want[0] ? want : "no driver",
+			 cur[0] ? cur : "none");
+		return -EPROTO;
+	}
+	return 0;
+}
+
 static int step_move(struct pt_txn_step *x, bool forward, char *err, size_t len)
 {
 	bool create = (x->kind == PT_STEP_MDEV_CREATE) == forward;
 	char cur[128];
 	int rc;
+
+	if (x->kind == PT_STEP_CONSOLE)
+		return console_move(x, forward, err, len);
+	if (x->kind == PT_STEP_PLATFORM)
+		return platform_move(x, forward, err, len);
 
 	if (x->kind == PT_STEP_ATTR) {
 		const char *want = forward ? x->b : x->a;
@@ -750,6 +914,29 @@ static int step_move(struct pt_txn_step *x, bool forward, char *err, size_t len)
 	return 0;
 }
 
+/* Undo the steps of one phase (early or not) newest first: those the run
+ * tried (`tried_only`), or all (a journal's). Returns how many are not
+ * back, named in err after `before` others. */
+static size_t undo_steps(struct pt_txn *t, bool early, bool tried_only, char *err, size_t len, size_t before)
+{
+	size_t stuck = 0;
+	char e2[512], what[300];
+
+	for (size_t i = t->nsteps; i-- > 0;) {
+		struct pt_txn_step *x = &t->steps[i];
+		size_t l = strlen(err);
+
+		if (x->early != early || (tried_only && !x->tried))
+			continue;
+		if (step_move(x, false, e2, sizeof(e2)) == 0)
+			continue;
+		pt_warn("rollback: %s", e2);
+		step_label(x, what, sizeof(what));
+		snprintf(err + l, len - l, "%s%s", before + stuck++ ? ", " : "", what);
+	}
+	return stuck;
+}
+
 /* Undo what the run did, newest first. Returns how many devices are not
  * back; err gets them. */
 static size_t roll_back(struct pt_txn *t, size_t upto, char *err, size_t len)
@@ -761,16 +948,7 @@ static size_t roll_back(struct pt_txn *t, size_t upto, char *err, size_t len)
 	for (size_t i = t->files_written; i-- > 0;)
 		if (file_restore(&t->files[i]) < 0)
 			pt_warn("rollback: %s: cannot restore it", t->files[i].path);
-	for (size_t i = t->steps_tried; i-- > 0;) {
-		struct pt_txn_step *x = &t->steps[i];
-		size_t l = strlen(err);
-
-		if (step_move(x, false, e2, sizeof(e2)) == 0)
-			continue;
-		pt_warn("rollback: %s", e2);
-		snprintf(err + l, len - l, "%s%s %s", stuck++ ? ", " : "", x->kind == PT_STEP_ATTR ? "attribute" : "mdev",
-			 x->kind == PT_STEP_ATTR ? x->path : x->b);
-	}
+	stuck += undo_steps(t, false, true, err, len, stuck);
 	for (size_t k = upto; k-- > 0;) {
 		struct pt_txn_dev *x = &t->dev[k];
 
@@ -794,6 +972,7 @@ static size_t roll_back(struct pt_txn *t, size_t upto, char *err, size_t len)
 		if (x->recorded && pt_remove_file(PT_RECORD_DIR "/%s", x->bdf) < 0)
 			pt_warn("rollback: %s: cannot remove its record", x->bdf);
 	}
+	stuck += undo_steps(t, true, true, err, len, stuck);
 	return stuck;
 }
 
@@ -819,7 +998,7 @@ static void finish_message(struct pt_txn *t, size_t stuck, const char *stuck_lis
 		any |= t->dev[i].touched || t->dev[i].recorded;
 	bool wrote = false;
 
-	for (size_t i = 0; i < t->steps_tried; i++)
+	for (size_t i = 0; i < t->nsteps; i++)
 		wrote |= t->steps[i].wrote;
 	if (!stuck && wrote)
 		snprintf(err + l, len - l, "; every change is undone");
@@ -884,6 +1063,16 @@ int pt_txn_run(struct pt_txn *t, char *err, size_t errlen)
 		return PT_EXIT_FAIL;
 	}
 	rc = interrupted();
+	for (size_t i = 0; i < t->nsteps && rc == 0; i++) {
+		if (!t->steps[i].early)
+			continue;
+		if ((rc = interrupted()) < 0)
+			break;
+		t->steps_tried++;
+		t->steps[i].tried = true;
+		if ((rc = step_move(&t->steps[i], true, err, errlen)) < 0)
+			t->step_error = rc;
+	}
 	for (done = 0; done < t->n && rc == 0; done++) {
 		struct pt_txn_dev *x = &t->dev[done];
 
@@ -899,9 +1088,12 @@ int pt_txn_run(struct pt_txn *t, char *err, size_t errlen)
 	if (rc == 0)
 		rc = check_vfio_nodes(t, err, errlen);
 	for (size_t i = 0; i < t->nsteps && rc == 0; i++) {
+		if (t->steps[i].early)
+			continue;
 		if ((rc = interrupted()) < 0)
 			break;
 		t->steps_tried++;
+		t->steps[i].tried = true;
 		if ((rc = step_move(&t->steps[i], true, err, errlen)) < 0)
 			t->step_error = rc;
 	}
@@ -1037,6 +1229,27 @@ static bool attr_chain_untouched(const struct pt_txn *t, size_t i)
 	return false;
 }
 
+/* A killed run's steps of one phase, undone newest first. */
+static void restore_steps(struct pt_txn *t, bool early, char *stuck_list, size_t len, size_t *stuck,
+			  size_t *moved)
+{
+	for (size_t i = t->nsteps; i-- > 0;) {
+		struct pt_txn_step *x = &t->steps[i];
+		char e2[512], what[300];
+		size_t l = strlen(stuck_list);
+
+		if (x->early != early || attr_chain_untouched(t, i))
+			continue;
+		if (step_move(x, false, e2, sizeof(e2)) == 0) {
+			*moved += x->wrote;
+			continue;
+		}
+		pt_warn("%s", e2);
+		step_label(x, what, sizeof(what));
+		snprintf(stuck_list + l, len - l, "%s%s", (*stuck)++ ? ", " : "", what);
+	}
+}
+
 static int restore_journal(struct pt_txn *t, char *msg, size_t len)
 {
 	char *text = NULL, stuck_list[512] = "", gone[512] = "", gone_note[600] = "";
@@ -1074,21 +1287,7 @@ static int restore_journal(struct pt_txn *t, char *msg, size_t len)
 	for (size_t i = 0; i < t->nfiles; i++)
 		if (file_restore(&t->files[i]) < 0)
 			pt_warn("%s: cannot restore it", t->files[i].path);
-	for (size_t i = t->nsteps; i-- > 0;) {
-		struct pt_txn_step *x = &t->steps[i];
-		char e2[512];
-		size_t l = strlen(stuck_list);
-
-		if (attr_chain_untouched(t, i))
-			continue;
-		if (step_move(x, false, e2, sizeof(e2)) == 0) {
-			moved += x->wrote;
-			continue;
-		}
-		pt_warn("%s", e2);
-		snprintf(stuck_list + l, sizeof(stuck_list) - l, "%s%s %s", stuck++ ? ", " : "",
-			 x->kind == PT_STEP_ATTR ? "attribute" : "mdev", x->kind == PT_STEP_ATTR ? x->path : x->b);
-	}
+	restore_steps(t, false, stuck_list, sizeof(stuck_list), &stuck, &moved);
 	for (size_t k = t->n; k-- > 0;) {
 		struct pt_txn_dev *x = &t->dev[k];
 		char e2[512];
@@ -1124,6 +1323,7 @@ static int restore_journal(struct pt_txn *t, char *msg, size_t len)
 		if (x->record_new)
 			pt_remove_file(PT_RECORD_DIR "/%s", x->bdf);
 	}
+	restore_steps(t, true, stuck_list, sizeof(stuck_list), &stuck, &moved);
 	remove_tmp_files();
 	if (gone[0])
 		snprintf(gone_note, sizeof(gone_note), "; gone from the host since: %s", gone);
@@ -1238,21 +1438,34 @@ static int restore_leases(char *msg, size_t len)
 			pt_txn_free(&t);
 			continue;
 		}
-		for (size_t k = t.n; k-- > 0;) {
-			struct pt_txn_dev *x = &t.dev[k];
-			struct pt_dev_state cur;
-			char e2[512];
+		/* its files and steps too: a hand-over's console and framebuffer */
+		for (size_t k = 0; k < t.nfiles; k++)
+			if (file_restore(&t.files[k]) < 0)
+				pt_warn("%s: cannot restore it", t.files[k].path);
+		{
+			char stuck_list[512] = "";
+			size_t stuck = 0, smoved = 0;
 
-			if (read_state(x->bdf, &cur) == 0 && at_state(&x->from, &cur))
-				continue;
-			if (move(x, &x->from, false, e2, sizeof(e2)) < 0) {
-				pt_warn("%s", e2);
-				held = true;
-				continue;
+			restore_steps(&t, false, stuck_list, sizeof(stuck_list), &stuck, &smoved);
+			held |= stuck > 0;
+			for (size_t k = t.n; k-- > 0;) {
+				struct pt_txn_dev *x = &t.dev[k];
+				struct pt_dev_state cur;
+				char e2[512];
+
+				if (read_state(x->bdf, &cur) == 0 && at_state(&x->from, &cur))
+					continue;
+				if (move(x, &x->from, false, e2, sizeof(e2)) < 0) {
+					pt_warn("%s", e2);
+					held = true;
+					continue;
+				}
+				moved++;
+				if (x->record_new)
+					pt_remove_file(PT_RECORD_DIR "/%s", x->bdf);
 			}
-			moved++;
-			if (x->record_new)
-				pt_remove_file(PT_RECORD_DIR "/%s", x->bdf);
+			restore_steps(&t, true, stuck_list, sizeof(stuck_list), &stuck, &smoved);
+			held |= stuck > 0;
 		}
 		l = strlen(msg);
 		if (held) {

@@ -62,15 +62,23 @@ struct pt_txn_file {
 };
 
 /* A change that is no driver move: an mdev created or removed, a sysfs
- * attribute written (a VF's current_vgpu_type). Applied after the
- * devices, before the files; undone newest first. */
-enum pt_step_kind { PT_STEP_MDEV_CREATE, PT_STEP_MDEV_REMOVE, PT_STEP_ATTR };
+ * attribute written (a VF's current_vgpu_type), a console bound to the
+ * virtual terminals or not, a platform device (a firmware framebuffer)
+ * moved between drivers. Applied after the devices, before the files
+ * (an early step: before the devices, as a hand-over releases the console
+ * before the GPU's driver); undone newest first, early ones last. */
+enum pt_step_kind { PT_STEP_MDEV_CREATE, PT_STEP_MDEV_REMOVE, PT_STEP_ATTR, PT_STEP_CONSOLE, PT_STEP_PLATFORM };
 
 struct pt_txn_step {
 	enum pt_step_kind kind;
-	char path[256];   /* ATTR: the attribute (/sys/...); MDEV: the parent */
-	char a[128];      /* ATTR: its value before; MDEV: the type */
-	char b[128];      /* ATTR: its value after; MDEV: the UUID */
+	char path[256];   /* ATTR: the attribute (/sys/...); MDEV: the parent; CONSOLE: its
+			   * name ("(M) frame buffer device": its vtconN number is not fixed);
+			   * PLATFORM: the device (efi-framebuffer.0) */
+	char a[128];      /* ATTR: its value before; MDEV: the type; CONSOLE: bind before ("1");
+			   * PLATFORM: the driver before ("" none) */
+	char b[128];      /* ATTR: its value after; MDEV: the UUID; CONSOLE, PLATFORM: after */
+	bool early;       /* applied before the devices, undone after them */
+	bool tried;       /* the run has tried it */
 	bool wrote;       /* a write was made for it */
 };
 
@@ -111,6 +119,11 @@ int pt_txn_add_file(struct pt_txn *t, const char *path, const char *content);
  * or -errno (-EINVAL: a name that cannot be one). */
 int pt_txn_add_mdev(struct pt_txn *t, bool create, const char *parent, const char *type, const char *uuid);
 int pt_txn_add_attr(struct pt_txn *t, const char *path, const char *before, const char *value);
+/* A console (by its /sys/class/vtconsole name) to bind or unbind, from the
+ * bind state it has now; a platform device to move from driver `from` to
+ * `to` ("" none). Return 0 or -errno (-EINVAL: a name that cannot be one). */
+int pt_txn_add_console(struct pt_txn *t, const char *name, bool bind, bool early);
+int pt_txn_add_platform(struct pt_txn *t, const char *dev, const char *from, const char *to, bool early);
 
 /* Journal, apply, verify; on a failure or a signal, roll back. Returns
  * PT_EXIT_OK, or an exit code with a one-line message in err that says

@@ -146,7 +146,8 @@ int pt_vfio_plan(const struct pt_host *h, struct pt_group *groups, size_t ng,
 		why[0] = '\0';
 		for (size_t i = 0; i < ns && rc == PT_EXIT_OK; i++) {
 			char reason[2048];
-			enum pt_use use = pt_dev_host_use(h, set[i], PT_OP_TAKE, reason, sizeof(reason));
+			enum pt_use use = pt_dev_host_use(h, set[i], flags & PT_PLAN_HANDOVER ? PT_OP_HANDOVER : PT_OP_TAKE,
+							  reason, sizeof(reason));
 			size_t l = strlen(why);
 
 			/* vGPU 17 and later: nvidia itself hands such a VF to QEMU */

@@ -33,6 +33,7 @@ enum {
 	PT_PLAN_NO_GROUP_CHECK = 4, /* boot-time apply: siblings come in their own event */
 	PT_PLAN_NO_SAFETY = 8,      /* giving back or printing: the host loses nothing */
 	PT_PLAN_RELEASE = 16,       /* giving back: refused while a VM holds a device */
+	PT_PLAN_HANDOVER = 32,      /* a hand-over: the display is no reason (handover.h checks its users) */
 };
 int pt_vfio_plan(const struct pt_host *h, struct pt_group *groups, size_t ng,
 		 struct pt_dev *const *req, size_t nreq, int flags,

@@ -177,8 +177,20 @@ fresh
 expect "the chipset's group is not viable" 3 \
 	"IOMMU group 6 of 0000:00:1f.6 is not viable: it also holds 0000:00:1f.3 (snd_hda_intel), 0000:00:1f.4 (i801_smbus), on host drivers" \
 	--dry-run --managed --device 00:1f.6
-expect "the boot display with a console: the host uses it" 3 "0000:00:02.0 is the boot display" \
+expect "the boot display under --managed: handed over, not refused" 0 "" --dry-run --managed --device 00:02.0
+same "the hand-over's writes: i915 off, vfio-pci on, the record" \
+"write /sys/bus/pci/devices/0000:00:02.0/driver_override vfio-pci
+write /sys/bus/pci/drivers/i915/unbind 0000:00:02.0
+write /sys/bus/pci/drivers_probe 0000:00:02.0
+create /run/passthru-utils/handover/0000:00:02.0 # vfio-bind --handover of 0000:00:02.0: what vfio-bind --handback puts back\\n" \
+	"$(printf '%s\n' "$OUT" | grep -E '^(write|create /run/passthru-utils/handover)')"
+mkdir -p "$S/proc/812/fd"
+echo Xorg >"$S/proc/812/comm"
+ln -s /dev/dri/card0 "$S/proc/812/fd/9"
+expect "the boot display with Xorg on card0: refused, naming it" 3 \
+	"0000:00:02.0 is the boot display and its display is open by Xorg (pid 812) /dev/dri/card0; stop them first" \
 	--dry-run --managed --device 00:02.0
+rm -rf "$S/proc/812"
 expect "no IOMMU group: not supported" 4 "0000:00:02.0 is in no IOMMU group" --sysroot $FIX/iommu-off-intel \
 	--dry-run --device 00:02.0
 on_vfio 0000:01:00.0 0000:01:00.1

@@ -519,8 +519,15 @@ static void print_handover(bool back, const char *display, bool recorded)
 
 		if (x->kind != PT_STEP_CONSOLE)
 			continue;
+		/* gone with the last framebuffer: the number it had when surveyed */
+		if (!pt_vtcon_find(x->path, vt, sizeof(vt), NULL)) {
+			vt[0] = '\0';
+			for (size_t k = 0; k < ho.ncons; k++)
+				if (strcmp(ho.consoles[k], x->path) == 0 && ho.vtcons[k][0])
+					snprintf(vt, sizeof(vt), "%s", ho.vtcons[k]);
+		}
 		pt_json_object_open(&j, NULL);
-		pt_json_string(&j, "vtcon", pt_vtcon_find(x->path, vt, sizeof(vt), NULL) ? vt : NULL);
+		pt_json_string(&j, "vtcon", vt[0] ? vt : NULL);
 		pt_json_string(&j, "name", pt_vtcon_bare(x->path));
 		pt_json_string(&j, "before", bind_word(x->a));
 		pt_json_string(&j, "after", bind_word(x->b));
@@ -594,7 +601,7 @@ static int do_handover(void)
 	}
 	make_plan(PT_PLAN_HANDOVER | (opt_group ? PT_PLAN_WIDEN : 0) | (opt_force ? PT_PLAN_FORCE : 0));
 	pt_handover_survey(gpu, &ho);
-	if (ho.fbdev[0] && !pt_opts.json)
+	if (ho.fbdev[0] && !pt_opts.json && pt_vfio_removes_firmware_fb())
 		pt_warn("note: %s (%s) does not come back with the hand-back: vfio-pci removes the firmware "
 			"framebuffer of a card it takes (Linux 6.0 and later); the console returns on the card's own "
 			"framebuffer (amdgpu, i915, nouveau, nvidia-drm fbdev=1)", ho.fbdev, ho.fblabel);

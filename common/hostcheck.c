@@ -480,8 +480,8 @@ static void check_boot_display(struct pt_findings *f, const struct pt_host *h)
 		}
 		pt_findings_add(f, PT_ST_INFO, "handover", "hand-over possible: vfio-bind --handover %s %s%s%sbinds "
 				"its slot to vfio-pci%s", boot->name, n ? "releases " : "", list, n ? ", then " : "",
-				ho.fbdev[0] ? "; the firmware framebuffer does not come back: after --handback the "
-				"console needs the card's own driver" : "");
+				ho.fbdev[0] && pt_vfio_removes_firmware_fb() ? "; the firmware framebuffer does not come "
+				"back: after --handback the console needs the card's own driver" : "");
 	}
 }
 

@@ -779,6 +779,20 @@ static bool mdev_present(const char *uuid)
 /* Bring a step's object to its state after (forward) or before (!forward);
  * an mdev is created or removed only when it is not so already, an
  * attribute written back only when it differs; then the kernel's answer. */
+/* Whether any /dev/fbN is registered (/sys/class/graphics/fbN). */
+static bool any_framebuffer(void)
+{
+	char **v = NULL;
+	int n = pt_list_dir(&v, "/sys/class/graphics");
+	bool found = false;
+
+	for (int i = 0; i < n; i++)
+		found |= strncmp(v[i], "fb", 2) == 0 && v[i][2] >= '0' && v[i][2] <= '9';
+	if (n > 0)
+		pt_free_names(v, n);
+	return found;
+}
+
 /* A console bound or unbound: found by its name each time, since its
  * vtconN goes when its driver unregisters (fbcon does with the last
  * framebuffer) and may come back under another number. */
@@ -796,7 +810,15 @@ static int console_move(struct pt_txn_step *x, bool forward, char *err, size_t l
 		 * after a failure must find it. */
 		if (strcmp(want, "0") == 0 || forward)
 			return 0;
-		snprintf(err, len, "console %s: not registered (no framebuffer for it?)", pt_vtcon_bare(x->path));
+		/* no framebuffer left at all (vfio-pci removed the firmware's, the
+		 * card's driver has none): nothing to bind it to until one registers,
+		 * and then fbcon binds itself; say so rather than wait for ever */
+		if (!any_framebuffer()) {
+			pt_warn("note: console %s: no framebuffer left to bind it to; fbcon binds itself to the next "
+				"one that registers", pt_vtcon_bare(x->path));
+			return 0;
+		}
+		snprintf(err, len, "console %s: not registered, though a framebuffer is", pt_vtcon_bare(x->path));
 		return -ENOENT;
 	}
 	if (bound == (strcmp(want, "1") == 0))
@@ -855,8 +877,10 @@ static int platform_move(struct pt_txn_step *x, bool forward, char *err, size_t 
 	if (pt_dry_run)
 		return 0;
 	if (!pt_platform_driver(x->path, cur, sizeof(cur)) || strcmp(cur, want) != 0) {
-		snprintf(err, len, "%s: %s did not take it (driver now: %s)", x->path, want[0] ? want : "no driver",
-			 cur[0] ? cur : "none");
+		if (want[0])
+			snprintf(err, len, "%s: %s did not take it (driver now: %s)", x->path, want, cur[0] ? cur : "none");
+		else
+			snprintf(err, len, "%s: still on %s after its unbind", x->path, cur);
 		return -EPROTO;
 	}
 	return 0;

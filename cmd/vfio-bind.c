@@ -2,6 +2,7 @@
  * binding across boots in driverctl's format. */
 #include "devargs.h"
 #include "handover.h"
+#include "xen.h"
 #include "iommu.h"
 #include "msg.h"
 #include "options.h"
@@ -72,7 +73,10 @@ static void print_result(const struct pt_txn *t, bool bind)
 
 			pt_json_object_open(&j, NULL);
 			pt_json_string(&j, "bdf", x->bdf);
-			pt_json_int(&j, "group", x->group);
+			if (x->group >= 0)
+				pt_json_int(&j, "group", x->group);
+			else
+				pt_json_null(&j, "group");
 			pt_json_string(&j, "before", x->from.driver[0] ? x->from.driver : NULL);
 			pt_json_string(&j, "after", x->now.driver[0] ? none_if_empty(x->now.driver) : NULL);
 			pt_json_bool(&j, "changed", !x->unchanged);
@@ -123,7 +127,7 @@ static int do_list(const struct pt_host *h)
 			bool per = pt_persisted(d->name, pers, sizeof(pers));
 			const char *row[6];
 
-			if (!rec && !per && !(d->driver && strcmp(d->driver, "vfio-pci") == 0))
+			if (!rec && !per && !pt_on_target(d))
 				continue;
 			snprintf(grp, sizeof(grp), d->group >= 0 ? "%d" : "-", d->group);
 			pt_dev_describe(h, d, desc, sizeof(desc));
@@ -241,7 +245,8 @@ static int do_modprobe(struct pt_dev **devs, size_t n)
 		pt_json_finish(&j);
 	} else if (strcmp(target, "pciback") == 0) {
 		/* xen-pciback takes devices by address, not ID: only these */
-		printf("# /etc/modprobe.d/xen-pciback.conf: xen-pciback takes these devices at boot, before their\n"
+		printf("# /etc/modprobe.d/passthru-pciback.conf (what --persist --driver pciback writes; keep one\n"
+		       "# file with hide=, xen-pciback takes the last): xen-pciback takes these devices at boot, before their\n"
 		       "# drivers, for xl to assign; rebuild the initramfs (update-initramfs -u) if a driver loads\n"
 		       "# from it. With xen-pciback built into the dom0 kernel, put the hide= on its command line\n"
 		       "# instead: xen-pciback.hide=");
@@ -359,8 +364,12 @@ static int do_bind(bool apply)
 	if (pt_driver_bind_txn(&txn, plan, nplan, target, opt_persist, err, sizeof(err)) < 0)
 		pt_die(PT_EXIT_FAIL, "%s; nothing was changed", err);
 	run_txn(true);
-	if (strcmp(target, "pciback") == 0 && !pt_opts.json && !pt_dry_run)
-		printf("assignable: xl pci-assignable-list lists them; pci = [ '%s' ] in an xl.cfg\n", plan[0].dev->name);
+	if (strcmp(target, "pciback") == 0 && !pt_opts.json && !pt_dry_run) {
+		printf("assignable: xl pci-assignable-list lists them; pci = [");
+		for (size_t i = 0; i < nplan; i++)
+			printf("%s '%s'", i ? "," : "", plan[i].dev->name);
+		printf(" ] in an xl.cfg\n");
+	}
 	for (size_t i = 0; !pt_opts.json && !pt_dry_run && strcmp(target, "vfio-pci") == 0 && i < nplan; i++)
 		if (plan[i].group != last)
 			printf("/dev/vfio/%d ready\n", last = plan[i].group);
@@ -695,7 +704,7 @@ int main(int argc, const char **argv)
 	if (opt_driver) {
 		if (!pt_target_ok(opt_driver))
 			pt_die(PT_EXIT_USAGE, "--driver %s: vfio-pci, pciback (Xen) or pci-stub", opt_driver);
-		if (opt_unbind || opt_restore || opt_list || opt_handover || opt_handback || opt_unpersist)
+		if (opt_unbind || opt_restore || opt_list || opt_handover || opt_handback || opt_unpersist || opt_apply)
 			pt_die(PT_EXIT_USAGE, "--driver goes with binding, --persist and --print-modprobe");
 		target = opt_driver;
 	}
@@ -715,7 +724,8 @@ int main(int argc, const char **argv)
 		return do_list(&host);
 	if (opt_modprobe) {
 		if (opt_group) { /* the same widening a bind would do */
-			make_plan(PT_PLAN_WIDEN | PT_PLAN_NO_SAFETY | PT_PLAN_NO_GROUP_CHECK);
+			make_plan(PT_PLAN_WIDEN | PT_PLAN_NO_SAFETY | PT_PLAN_NO_GROUP_CHECK |
+				  (strcmp(target, "vfio-pci") ? PT_PLAN_NO_IOMMU : 0));
 			devs = pt_xrealloc(devs, (nplan + 1) * sizeof(*devs));
 			for (size_t i = 0; i < nplan; i++)
 				devs[i] = (struct pt_dev *)plan[i].dev;
@@ -724,6 +734,12 @@ int main(int argc, const char **argv)
 		return do_modprobe(devs, ndevs);
 	}
 
+	/* pciback is Xen's: only a dom0 can hand devices to it (printing its
+	 * modprobe.d lines, above, works anywhere: a host about to boot Xen) */
+	if (strcmp(target, "pciback") == 0 && !pt_xen_dom0())
+		pt_die(PT_EXIT_UNSUPPORTED, "--driver pciback: this host is no Xen dom0 (/sys/hypervisor/type, "
+		       "/proc/xen/capabilities): xen-pciback works under Xen only; --print-modprobe prints its boot "
+		       "configuration");
 	/* From here on the host changes: one run at a time. The scan may
 	 * predate the lock; the transaction re-reads each device. */
 	pt_txn_lock(opt_restore);

@@ -467,9 +467,23 @@ static int emit_xl(void)
 				"pciback %s, or xl pci-assignable-add)", d->name, d->driver ? d->driver : "no driver",
 				d->name);
 	}
+	bool igd = false;
+
+	for (size_t i = 0; i < vm.ndevs; i++) {
+		struct pt_bdf b;
+		const struct pt_dev *d;
+
+		/* Intel integrated graphics: function 0 of the root bus's slot 2 */
+		if (vm.devs[i].kind == PT_VM_DEV_GPU && pt_bdf_parse(vm.devs[i].host, &b) == NULL &&
+		    (d = pt_host_find(&host, &b)) != NULL && d->vendor == 0x8086 && d->bdf.bus == 0 && d->bdf.dev == 2)
+			igd = true;
+		else if (vm.devs[i].kind == PT_VM_DEV_GPU && !pt_xl_pv(&vm))
+			pt_warn("warning: %s goes as a plain PCI device: libxl's gfx_passthru knows Intel integrated "
+				"graphics only", vm.devs[i].host);
+	}
 	if (vm.nextra)
 		pt_warn("warning: the QEMU arguments after -- have no place in an xl.cfg: left out");
-	pt_xl_config(stdout, &vm);
+	pt_xl_config(stdout, &vm, igd);
 	return PT_EXIT_OK;
 }
 
@@ -730,6 +744,9 @@ int main(int argc, const char **argv)
 		if (access(*a, R_OK) < 0)
 			pt_die(PT_EXIT_FAIL, "disk %s: %s", *a, strerror(errno));
 	}
+	for (const char *const *k = (const char *const[]){ opt_kernel, opt_initrd, NULL }; *k; k++)
+		if (!opt_check && !opt_emit && !pt_opts.dry_run && access(*k, R_OK) < 0)
+			pt_die(PT_EXIT_FAIL, "%s: %s", *k, strerror(errno));
 	for (vm.ndisks = 0; args[vm.ndisks]; vm.ndisks++)
 		;
 	vm.disks = args;

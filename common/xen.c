@@ -234,13 +234,14 @@ void pt_xen_ask(struct pt_xen_facts *x)
 			run_output(xl_dmesg, &dmesg, 1 << 20, 10);
 	} else {
 		if (pt_read_file(&info, 1 << 16, "/xl/info") < 0)
-			rc = -ENOENT;
+			rc = -ENOMEDIUM;
 		if (pt_read_file(&dmesg, 1 << 20, "/xl/dmesg") < 0)
 			dmesg = NULL;
 	}
 	pt_xen_parse(info, dmesg, x);
 	if (rc < 0)
 		snprintf(x->why, sizeof(x->why), "xl info: %s", rc == -ENOENT ? "no xl to run (xen-utils not installed?)"
+			 : rc == -ENOMEDIUM ? "the recorded tree has no xl/info (its output, saved at the tree's top)"
 			 : rc == -ETIMEDOUT ? "no answer in 10 s (xenstored not running?)" : "it failed");
 	free(info);
 	free(dmesg);

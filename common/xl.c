@@ -1,5 +1,6 @@
 #include "xl.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* An xl.cfg string: double quotes, with \ and " escaped, as libxlu reads it. */
@@ -29,7 +30,19 @@ bool pt_xl_pv(const struct pt_vm *vm)
 	return vm->kernel && !vm->uefi;
 }
 
-void pt_xl_config(FILE *f, const struct pt_vm *vm)
+/* The name of disk i: xvda, xvdb, ...; on HVM with a CD-ROM, index 2 (hdc)
+ * is the CD-ROM's, so the disks skip it. */
+static void disk_name(char *buf, size_t len, size_t i, bool skip_c)
+{
+	if (skip_c && i >= 2)
+		i++;
+	if (i < 26)
+		snprintf(buf, len, "xvd%c", (char)('a' + i));
+	else
+		snprintf(buf, len, "xvd%c%c", (char)('a' + i / 26 - 1), (char)('a' + i % 26));
+}
+
+void pt_xl_config(FILE *f, const struct pt_vm *vm, bool igd)
 {
 	bool pv = pt_xl_pv(vm), gpu = false;
 	size_t nd = 0;
@@ -64,10 +77,13 @@ void pt_xl_config(FILE *f, const struct pt_vm *vm)
 		}
 	}
 	if (vm->ndisks || vm->cdrom) {
+		char name[8];
+
 		fputs("disk = [", f);
 		for (size_t i = 0; i < vm->ndisks; i++) {
-			fprintf(f, "%s\n    \"format=%s, vdev=%s%c, access=rw, target=", nd++ ? "," : "",
-				disk_format(vm->disks[i]), pv ? "xvd" : "hd", (char)('a' + (i % 26)));
+			disk_name(name, sizeof(name), i, !pv && vm->cdrom);
+			fprintf(f, "%s\n    \"format=%s, vdev=%s, access=rw, target=", nd++ ? "," : "",
+				disk_format(vm->disks[i]), name);
 			/* target= is the last key: the rest of the string is the path, as is */
 			for (const char *c = vm->disks[i]; *c; c++) {
 				if (*c == '"' || *c == '\\')
@@ -77,8 +93,10 @@ void pt_xl_config(FILE *f, const struct pt_vm *vm)
 			fputc('"', f);
 		}
 		if (vm->cdrom) {
+			if (pv)
+				disk_name(name, sizeof(name), vm->ndisks, false);
 			fprintf(f, "%s\n    \"format=raw, vdev=%s, access=ro, devtype=cdrom, target=", nd++ ? "," : "",
-				pv ? "xvdz" : "hdc");
+				pv ? name : "hdc");
 			for (const char *c = vm->cdrom; *c; c++) {
 				if (*c == '"' || *c == '\\')
 					fputc('\\', f);
@@ -97,13 +115,22 @@ void pt_xl_config(FILE *f, const struct pt_vm *vm)
 				fprintf(f, "%s '%s'", n++ ? "," : "", vm->devs[i].host);
 		fputs(" ]\n", f);
 	}
-	/* the guest's GPU is its primary display: an HVM guest only */
-	if (gpu && !pv)
+	/* the guest's GPU as its primary display: libxl knows Intel's IGD only */
+	if (gpu && igd && !pv)
 		fputs("gfx_passthru = 1\n", f);
 	if (!pv) {
-		const char *d = vm->display ? vm->display : gpu ? "none" : "sdl";
+		/* the emulated display: none beside a GPU (as vm-run's QEMU), VNC by
+		 * default (a dom0 is often headless), SDL or SPICE when asked */
+		const char *d = vm->display ? vm->display : gpu ? "none" : "vnc";
 
-		fprintf(f, "vnc = 0\nsdl = %d\n", strcmp(d, "none") != 0);
+		if (strcmp(d, "none") == 0)
+			fputs("vnc = 0\n", f);
+		else if (strcmp(d, "spice") == 0)
+			fputs("vnc = 0\nspice = 1\n", f);
+		else if (strcmp(d, "vnc") != 0)
+			fputs("vnc = 0\nsdl = 1\n", f);
+		else
+			fputs("vnc = 1\n", f);
 	}
 	fputs("on_crash = \"destroy\"\n", f);
 }

@@ -66,7 +66,7 @@ same "Xen without an IOMMU and no option: exit 4, the firmware setting" "4|1" \
 dom0
 rm "$S/xl/info"
 out=$("$IG" --sysroot "$S" --check 2>&1); rc=$?
-same "xl gave nothing: exit 4, said so" "4|fail a Xen dom0, but Xen could not be asked: xl info: no xl to run (xen-utils not installed?) (xl from xen-utils answers once xenstored runs)" \
+same "xl gave nothing: exit 4, said so" "4|fail a Xen dom0, but Xen could not be asked: xl info: the recorded tree has no xl/info (its output, saved at the tree's top) (xl from xen-utils answers once xenstored runs)" \
 	"$rc|$(printf '%s\n' "$out" | head -n 1)"
 
 # --- vfio-bind --driver pciback: no group needed, Xen's words ---

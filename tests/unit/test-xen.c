@@ -36,13 +36,13 @@ static char *findings_text(const struct pt_findings *f)
 	return s;
 }
 
-static char *xl_of(const struct pt_vm *vm)
+static char *xl_of(const struct pt_vm *vm, bool igd)
 {
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 
-	pt_xl_config(f, vm);
+	pt_xl_config(f, vm, igd);
 	fclose(f);
 	return buf;
 }
@@ -118,7 +118,7 @@ int main(void)
 	vm.append = "console=hvc0 \"quoted\"";
 	vm.ndevs = 1;
 	snprintf(vm.devs[0].host, sizeof(vm.devs[0].host), "0000:00:01.0");
-	t = xl_of(&vm);
+	t = xl_of(&vm, false);
 	is_str(t, "# vm-run --emit xl: start it with 'xl create FILE' on a Xen dom0, the devices on\n"
 		  "# pciback first (vfio-bind --driver pciback BDF...)\n"
 		  "name = \"t\"\ntype = \"pv\"\nmemory = 256\nvcpus = 1\nkernel = \"/boot/vmlinuz\"\n"
@@ -134,12 +134,25 @@ int main(void)
 	snprintf(vm.devs[0].host, sizeof(vm.devs[0].host), "0000:01:00.0");
 	vm.devs[1].kind = PT_VM_DEV_GPUFN;
 	snprintf(vm.devs[1].host, sizeof(vm.devs[1].host), "0000:01:00.1");
-	t = xl_of(&vm);
+	t = xl_of(&vm, true);
 	ok(strstr(t, "type = \"hvm\"\nmemory = 256\nvcpus = 1\nbios = \"ovmf\"\n") &&
-	   strstr(t, "disk = [\n    \"format=qcow2, vdev=hda, access=rw, target=/srv/a \\\"b\\\".qcow2\"\n]\n") &&
-	   strstr(t, "pci = [ '0000:01:00.0', '0000:01:00.1' ]\ngfx_passthru = 1\nvnc = 0\nsdl = 0\n"),
-	   "an HVM guest with a GPU: OVMF, the disk, both functions, gfx_passthru, no emulated display");
+	   strstr(t, "disk = [\n    \"format=qcow2, vdev=xvda, access=rw, target=/srv/a \\\"b\\\".qcow2\"\n]\n") &&
+	   strstr(t, "pci = [ '0000:01:00.0', '0000:01:00.1' ]\ngfx_passthru = 1\nvnc = 0\non_crash"),
+	   "an HVM guest with Intel's IGD: OVMF, the disk, both functions, gfx_passthru, no emulated display");
 	ok(!pt_xl_pv(&vm), "--uefi: HVM");
+	free(t);
+	t = xl_of(&vm, false);
+	ok(!strstr(t, "gfx_passthru"), "another GPU: no gfx_passthru (libxl knows Intel's IGD only)");
+	free(t);
+	const char *three[] = { "a.img", "b.img", "c.img", NULL };
+	vm.disks = three;
+	vm.ndisks = 3;
+	vm.cdrom = "i.iso";
+	vm.ndevs = 0;
+	t = xl_of(&vm, false);
+	ok(strstr(t, "vdev=xvda,") && strstr(t, "vdev=xvdb,") && strstr(t, "vdev=xvdd,") && !strstr(t, "vdev=xvdc") &&
+	   strstr(t, "vdev=hdc, access=ro, devtype=cdrom, target=i.iso") && strstr(t, "\nvnc = 1\n"),
+	   "HVM: three disks skip index 2 for the CD-ROM at hdc; VNC when no GPU and no --display");
 	free(t);
 
 	/* vfio-bind's pciback file */

@@ -432,10 +432,13 @@ static void every_fixture(void)
 		return;
 	while ((e = readdir(dir)) && n < 64) {
 		char p[512];
+		DIR *devices;
 
 		snprintf(p, sizeof(p), "%s/%s/sys/bus/pci/devices", fixtures, e->d_name);
-		if (e->d_name[0] != '.' && opendir(p) != NULL)
-			names[n++] = strdup(e->d_name);
+		if (e->d_name[0] == '.' || !(devices = opendir(p)))
+			continue;
+		closedir(devices);
+		names[n++] = strdup(e->d_name);
 	}
 	closedir(dir);
 	qsort(names, n, sizeof(*names), cmp_name);

@@ -344,7 +344,7 @@ bool pt_iso_no_group(const struct pt_iso_dev *devs, size_t n, size_t i)
 
 	if (is_amd_iommu(d))
 		return true;
-	if (d->class != 0x0600 || d->bdf.fn != 0 || !on_root_bus(d) || d->vendor != 0x1022)
+	if (d->class != 0x0600 || d->bdf.fn != 0 || !on_root_bus(d) || (d->vendor != 0x1022 && d->vendor != 0x1d94))
 		return false;
 	for (size_t k = 0; k < n; k++)
 		if (k != i && is_amd_iommu(&devs[k]) && pt_bdf_same_slot(&devs[k].bdf, &d->bdf))

@@ -258,27 +258,23 @@ static int do_modprobe(struct pt_dev **devs, size_t n)
 		putchar('\n');
 		for (size_t k = 0; k < nmods; k++)
 			printf("softdep %s pre: xen-pciback\n", mods[k]);
-	} else if (strcmp(target, "pci-stub") == 0) {
-		printf("# /etc/modprobe.d/pci-stub.conf: pci-stub claims these IDs at boot, before their drivers\n"
-		       "# (EVERY device with these IDs); rebuild the initramfs (update-initramfs -u) if a driver\n"
-		       "# loads from it.\n");
-		printf("options pci-stub ids=");
-		for (size_t k = 0; k < nids; k++)
-			printf("%s%s", k ? "," : "", ids[k]);
-		putchar('\n');
-		for (size_t k = 0; k < nmods; k++)
-			printf("softdep %s pre: pci-stub\n", mods[k]);
 	} else {
-		printf("# /etc/modprobe.d/vfio.conf: vfio-pci claims these IDs at boot, before their drivers.\n"
-		       "# Unlike vfio-bind --persist, this takes EVERY device with these IDs, a second\n"
-		       "# identical card too; rebuild the initramfs (update-initramfs -u) if the driver\n"
-		       "# loads from it.\n");
-		printf("options vfio-pci ids=");
+		/* by ID: vfio-pci's and pci-stub's ids= */
+		if (strcmp(target, "pci-stub") == 0)
+			printf("# /etc/modprobe.d/pci-stub.conf: pci-stub claims these IDs at boot, before their drivers\n"
+			       "# (EVERY device with these IDs); rebuild the initramfs (update-initramfs -u) if a driver\n"
+			       "# loads from it.\n");
+		else
+			printf("# /etc/modprobe.d/vfio.conf: vfio-pci claims these IDs at boot, before their drivers.\n"
+			       "# Unlike vfio-bind --persist, this takes EVERY device with these IDs, a second\n"
+			       "# identical card too; rebuild the initramfs (update-initramfs -u) if the driver\n"
+			       "# loads from it.\n");
+		printf("options %s ids=", target);
 		for (size_t k = 0; k < nids; k++)
 			printf("%s%s", k ? "," : "", ids[k]);
 		putchar('\n');
 		for (size_t k = 0; k < nmods; k++)
-			printf("softdep %s pre: vfio-pci\n", mods[k]);
+			printf("softdep %s pre: %s\n", mods[k], target);
 	}
 	free(ids);
 	free(mods);

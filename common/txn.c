@@ -1037,6 +1037,25 @@ static void finish_message(struct pt_txn *t, size_t stuck, const char *stuck_lis
 		snprintf(err + l, len - l, "; nothing was changed");
 }
 
+/* The steps of one phase, forward, in order; a signal between two stops
+ * them. Returns 0 or the -errno that ended them. */
+static int run_steps(struct pt_txn *t, bool early, char *err, size_t errlen)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < t->nsteps && rc == 0; i++) {
+		if (t->steps[i].early != early)
+			continue;
+		if ((rc = interrupted()) < 0)
+			break;
+		t->steps_tried++;
+		t->steps[i].tried = true;
+		if ((rc = step_move(&t->steps[i], true, err, errlen)) < 0)
+			t->step_error = rc;
+	}
+	return rc;
+}
+
 int pt_txn_run(struct pt_txn *t, char *err, size_t errlen)
 {
 	size_t done = 0, stuck;
@@ -1092,16 +1111,8 @@ int pt_txn_run(struct pt_txn *t, char *err, size_t errlen)
 		return PT_EXIT_FAIL;
 	}
 	rc = interrupted();
-	for (size_t i = 0; i < t->nsteps && rc == 0; i++) {
-		if (!t->steps[i].early)
-			continue;
-		if ((rc = interrupted()) < 0)
-			break;
-		t->steps_tried++;
-		t->steps[i].tried = true;
-		if ((rc = step_move(&t->steps[i], true, err, errlen)) < 0)
-			t->step_error = rc;
-	}
+	if (rc == 0)
+		rc = run_steps(t, true, err, errlen);
 	for (done = 0; done < t->n && rc == 0; done++) {
 		struct pt_txn_dev *x = &t->dev[done];
 
@@ -1116,16 +1127,8 @@ int pt_txn_run(struct pt_txn *t, char *err, size_t errlen)
 	}
 	if (rc == 0)
 		rc = check_vfio_nodes(t, err, errlen);
-	for (size_t i = 0; i < t->nsteps && rc == 0; i++) {
-		if (t->steps[i].early)
-			continue;
-		if ((rc = interrupted()) < 0)
-			break;
-		t->steps_tried++;
-		t->steps[i].tried = true;
-		if ((rc = step_move(&t->steps[i], true, err, errlen)) < 0)
-			t->step_error = rc;
-	}
+	if (rc == 0)
+		rc = run_steps(t, false, err, errlen);
 	for (size_t i = 0; i < t->nfiles && rc == 0; i++) {
 		if ((rc = interrupted()) < 0)
 			break;

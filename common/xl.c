@@ -18,6 +18,18 @@ static void str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+/* A disk spec's target= and its closing quote: the rest of the string is
+ * the path, as is, only " and \\ escaped. */
+static void target(FILE *f, const char *path)
+{
+	for (; *path; path++) {
+		if (*path == '"' || *path == '\\')
+			fputc('\\', f);
+		fputc(*path, f);
+	}
+	fputc('"', f);
+}
+
 static const char *disk_format(const char *path)
 {
 	size_t n = strlen(path);
@@ -84,25 +96,14 @@ void pt_xl_config(FILE *f, const struct pt_vm *vm, bool igd)
 			disk_name(name, sizeof(name), i, !pv && vm->cdrom);
 			fprintf(f, "%s\n    \"format=%s, vdev=%s, access=rw, target=", nd++ ? "," : "",
 				disk_format(vm->disks[i]), name);
-			/* target= is the last key: the rest of the string is the path, as is */
-			for (const char *c = vm->disks[i]; *c; c++) {
-				if (*c == '"' || *c == '\\')
-					fputc('\\', f);
-				fputc(*c, f);
-			}
-			fputc('"', f);
+			target(f, vm->disks[i]);
 		}
 		if (vm->cdrom) {
 			if (pv)
 				disk_name(name, sizeof(name), vm->ndisks, false);
 			fprintf(f, "%s\n    \"format=raw, vdev=%s, access=ro, devtype=cdrom, target=", nd++ ? "," : "",
 				pv ? name : "hdc");
-			for (const char *c = vm->cdrom; *c; c++) {
-				if (*c == '"' || *c == '\\')
-					fputc('\\', f);
-				fputc(*c, f);
-			}
-			fputc('"', f);
+			target(f, vm->cdrom);
 		}
 		fputs("\n]\n", f);
 	}

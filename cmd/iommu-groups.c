@@ -5,6 +5,7 @@
 #include "classes.h"
 #include "hostcheck.h"
 #include "iommu.h"
+#include "isolation.h"
 #include "msg.h"
 #include "options.h"
 #include "output.h"
@@ -40,13 +41,14 @@ struct filter {
 	size_t ndevs;
 };
 
-static bool matches(const struct filter *f, const struct pt_dev *d)
+/* Whether d, listed in group g, passes the filters. */
+static bool matches(const struct filter *f, const struct pt_group *g, const struct pt_dev *d)
 {
 	if (f->by_class && !(d->class_known && pt_class_filter_match(&f->class, d->class, d->prog_if)))
 		return false;
 	if (f->by_vendor && !(d->ids_known && d->vendor == f->vendor))
 		return false;
-	if (f->by_group && d->group != f->group)
+	if (f->by_group && g->number != f->group)
 		return false;
 	if (f->ndevs) {
 		for (size_t i = 0; i < f->ndevs; i++)
@@ -178,12 +180,14 @@ static void print_json(const struct pt_host *h, const struct pt_group *groups, s
 	pt_json_init(&j, stdout);
 	pt_json_object_open(&j, NULL);
 	json_checks(&j, fx);
+	if (ng && groups[0].computed)
+		pt_json_bool(&j, "computed", true);
 	pt_json_array_open(&j, "groups");
 	for (size_t g = 0; g < ng; g++) {
 		bool open = false;
 
 		for (size_t i = 0; i < groups[g].ndevs; i++) {
-			if (!matches(f, groups[g].devs[i]))
+			if (!matches(f, &groups[g], groups[g].devs[i]))
 				continue;
 			if (!open) {
 				pt_json_object_open(&j, NULL);
@@ -287,6 +291,9 @@ static void print_table(const struct pt_host *h, const struct pt_group *groups, 
 	struct pt_table t;
 	struct row *r = pt_xmalloc(sizeof(*r));
 
+	if (ng && groups[0].computed)
+		printf("note: groups computed from config space as Linux would form them (numbers are not the "
+		       "kernel's): no IOMMU groups on this host\n");
 	/* Two passes: measure every row, then print; no row is kept. */
 	if (pt_verbose)
 		pt_table_init(&t, 11, head);
@@ -297,7 +304,7 @@ static void print_table(const struct pt_host *h, const struct pt_group *groups, 
 			pt_table_print_row(&t, t.headers, stdout);
 		for (size_t g = 0; g < ng; g++)
 			for (size_t i = 0; i < groups[g].ndevs; i++) {
-				if (!matches(f, groups[g].devs[i]))
+				if (!matches(f, &groups[g], groups[g].devs[i]))
 					continue;
 				format_row(r, h, &groups[g], i, fx);
 				if (pass == 0)
@@ -313,7 +320,7 @@ static void print_table(const struct pt_host *h, const struct pt_group *groups, 
 		bool shown = false, mixed = false;
 
 		for (size_t i = 0; i < groups[g].ndevs; i++) {
-			if (!matches(f, groups[g].devs[i]))
+			if (!matches(f, &groups[g], groups[g].devs[i]))
 				continue;
 			shown = true;
 			if (groups[g].verdict[i] == PT_VERDICT_SHARED || groups[g].verdict[i] == PT_VERDICT_PLATFORM)
@@ -335,7 +342,7 @@ static void print_table(const struct pt_host *h, const struct pt_group *groups, 
 		for (size_t i = 0; i < groups[g].ndevs; i++) {
 			const struct pt_dev *d = groups[g].devs[i];
 
-			shown |= matches(f, d);
+			shown |= matches(f, &groups[g], d);
 			if (!pt_dev_is_bridge(d))
 				endpoints = true;
 			else if (!pt_driver_manages_dma(d->driver) && !stuck)
@@ -350,7 +357,7 @@ static void print_table(const struct pt_host *h, const struct pt_group *groups, 
 		for (size_t i = 0; i < groups[g].ndevs; i++) {
 			const struct pt_dev *d = groups[g].devs[i], *owner;
 
-			if (!matches(f, d))
+			if (!matches(f, &groups[g], d))
 				continue;
 			if (groups[g].verdict[i] == PT_VERDICT_PLATFORM)
 				printf("note: %s is a platform function (%s): the host's %s hang off it; vfio-bind "
@@ -363,7 +370,7 @@ static void print_table(const struct pt_host *h, const struct pt_group *groups, 
 		}
 	for (size_t g = 0; g < ng; g++)
 		for (size_t i = 0; i < groups[g].ndevs; i++)
-			if (groups[g].devs[i]->problem && matches(f, groups[g].devs[i]))
+			if (groups[g].devs[i]->problem && matches(f, &groups[g], groups[g].devs[i]))
 				printf("note: %s (!): %s\n", groups[g].devs[i]->name, groups[g].devs[i]->problem);
 	for (size_t g = 0; g < ng; g++)
 		if (groups[g].type_garbled && (!f->by_group || f->group == groups[g].number))
@@ -380,6 +387,7 @@ int main(int argc, const char **argv)
 {
 	size_t ng;
 	int rc = PT_EXIT_OK;
+	bool computed = false;
 	const char **args;
 
 	pt_man_section = "1";
@@ -399,8 +407,23 @@ int main(int argc, const char **argv)
 	pt_groups_build(&host, &groups, &ng);
 	pt_host_check(&fx, &host, groups, ng);
 
-	if (fx.ngroups > 0 && f.by_group && !pt_exists("/sys/kernel/iommu_groups/%d", f.group))
-		pt_die(PT_EXIT_FAIL, "no IOMMU group %d", f.group);
+	/* No IOMMU groups (IOMMU off, or a Xen dom0, where Xen owns the
+	 * IOMMU): list the groups Linux would form instead. */
+	if (fx.ngroups == 0 && !opt_check) {
+		size_t unknown;
+
+		pt_groups_free(groups, ng);
+		unknown = pt_groups_compute(&host, &groups, &ng);
+		computed = true;
+		if (unknown)
+			pt_warn("config space of %zu device%s cannot be read past the header (root can read it): "
+				"%s computed as conventional PCI without ACS, in groups perhaps larger than the kernel's",
+				unknown, unknown == 1 ? "" : "s", unknown == 1 ? "it is" : "they are");
+	}
+
+	if (f.by_group && ((fx.ngroups > 0 && !pt_exists("/sys/kernel/iommu_groups/%d", f.group)) ||
+			   (computed && !pt_group_find(groups, ng, f.group))))
+		pt_die(PT_EXIT_FAIL, "no IOMMU group %d%s", f.group, computed ? " among the computed groups" : "");
 
 	if (opt_check) {
 		if (pt_opts.json) {
@@ -414,19 +437,10 @@ int main(int argc, const char **argv)
 			print_checks(&fx);
 		}
 		rc = fx.can_assign ? PT_EXIT_OK : PT_EXIT_UNSUPPORTED;
-	} else if (fx.ngroups == 0) {
-		/* No IOMMU: the listing would be empty; say why instead. */
-		if (pt_opts.json)
-			print_json(&host, groups, 0, &fx, &f);
-		else if (!opt_bdf)
-			print_checks(&fx);
-		pt_warn("no IOMMU groups on this host; %s", opt_bdf || pt_opts.json
-			? "run iommu-groups --check for the diagnosis" : "the diagnosis is above");
-		rc = PT_EXIT_UNSUPPORTED;
 	} else if (opt_bdf) {
 		for (size_t g = 0; g < ng; g++)
 			for (size_t i = 0; i < groups[g].ndevs; i++)
-				if (matches(&f, groups[g].devs[i]))
+				if (matches(&f, &groups[g], groups[g].devs[i]))
 					puts(groups[g].devs[i]->name);
 	} else if (pt_opts.json) {
 		print_json(&host, groups, ng, &fx, &f);
@@ -434,6 +448,12 @@ int main(int argc, const char **argv)
 		print_checks(&fx);
 		putchar('\n');
 		print_table(&host, groups, ng, &fx, &f);
+	}
+	/* the listing is a forecast: this host cannot assign devices yet */
+	if (computed && !fx.can_assign) {
+		pt_warn("no IOMMU groups on this host: the groups listed are computed; %s",
+			opt_bdf || pt_opts.json ? "run iommu-groups --check for the diagnosis" : "the diagnosis is above");
+		rc = PT_EXIT_UNSUPPORTED;
 	}
 
 	return rc; /* pt_options_parse checks standard output at exit */

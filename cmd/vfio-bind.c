@@ -2,6 +2,7 @@
  * binding across boots in driverctl's format. */
 #include "devargs.h"
 #include "handover.h"
+#include "xen.h"
 #include "iommu.h"
 #include "msg.h"
 #include "options.h"
@@ -17,6 +18,9 @@
 
 static int opt_group, opt_unbind, opt_restore, opt_force, opt_persist, opt_unpersist, opt_list, opt_apply,
 	opt_modprobe, opt_handover, opt_handback;
+static char *opt_driver;
+/* The driver devices are handed to (--driver): vfio-pci unless told. */
+static const char *target = "vfio-pci";
 
 static struct poptOption options[] = {
 	{ "group", 'g', POPT_ARG_NONE, &opt_group, 0,
@@ -36,6 +40,8 @@ static struct poptOption options[] = {
 	  "bind the persisted devices now (all, or the DEVICEs given)", NULL },
 	{ "print-modprobe", '\0', POPT_ARG_NONE, &opt_modprobe, 0,
 	  "print the modprobe.d lines that bind the DEVICEs' IDs at boot", NULL },
+	{ "driver", 'D', POPT_ARG_STRING, &opt_driver, PT_ONCE,
+	  "bind to DRIVER instead: pciback (a Xen dom0: xen-pciback, for xl) or pci-stub", "DRIVER" },
 	{ "handover", '\0', POPT_ARG_NONE, &opt_handover, 0,
 	  "give the host's display card to vfio-pci: its consoles, firmware framebuffer and driver first", NULL },
 	{ "handback", '\0', POPT_ARG_NONE, &opt_handback, 0,
@@ -67,7 +73,10 @@ static void print_result(const struct pt_txn *t, bool bind)
 
 			pt_json_object_open(&j, NULL);
 			pt_json_string(&j, "bdf", x->bdf);
-			pt_json_int(&j, "group", x->group);
+			if (x->group >= 0)
+				pt_json_int(&j, "group", x->group);
+			else
+				pt_json_null(&j, "group");
 			pt_json_string(&j, "before", x->from.driver[0] ? x->from.driver : NULL);
 			pt_json_string(&j, "after", x->now.driver[0] ? none_if_empty(x->now.driver) : NULL);
 			pt_json_bool(&j, "changed", !x->unchanged);
@@ -81,12 +90,16 @@ static void print_result(const struct pt_txn *t, bool bind)
 	for (size_t i = 0; i < t->n; i++) {
 		const struct pt_txn_dev *x = &t->dev[i];
 
+		char grp[24] = "";
+
+		/* a Xen dom0 has no groups: none to name */
+		if (x->group >= 0)
+			snprintf(grp, sizeof(grp), " (group %d)", x->group);
 		if (x->unchanged)
-			printf("%s already %s%s (group %d)\n", x->bdf, bind ? "on " : "off vfio-pci: ",
-			       bind ? "vfio-pci" : none_if_empty(x->now.driver), x->group);
+			printf("%s already %s%s%s\n", x->bdf, bind ? "on " : "off vfio-pci: ",
+			       bind ? x->to.driver : none_if_empty(x->now.driver), grp);
 		else
-			printf("%s %s -> %s (group %d)\n", x->bdf, none_if_empty(x->from.driver),
-			       none_if_empty(x->now.driver), x->group);
+			printf("%s %s -> %s%s\n", x->bdf, none_if_empty(x->from.driver), none_if_empty(x->now.driver), grp);
 	}
 }
 
@@ -114,7 +127,7 @@ static int do_list(const struct pt_host *h)
 			bool per = pt_persisted(d->name, pers, sizeof(pers));
 			const char *row[6];
 
-			if (!rec && !per && !(d->driver && strcmp(d->driver, "vfio-pci") == 0))
+			if (!rec && !per && !pt_on_target(d))
 				continue;
 			snprintf(grp, sizeof(grp), d->group >= 0 ? "%d" : "-", d->group);
 			pt_dev_describe(h, d, desc, sizeof(desc));
@@ -194,7 +207,7 @@ static int do_modprobe(struct pt_dev **devs, size_t n)
 		if (!seen)
 			snprintf(ids[nids++], sizeof(ids[0]), "%s", id);
 		/* the host driver: the bound one, or the one vfio-bind took it from */
-		if (devs[i]->driver && strcmp(devs[i]->driver, "vfio-pci") != 0)
+		if (devs[i]->driver && !pt_on_target(devs[i]))
 			snprintf(drv, sizeof(drv), "%s", devs[i]->driver);
 		else
 			pt_record_get(devs[i]->name, drv, sizeof(drv));
@@ -221,19 +234,47 @@ static int do_modprobe(struct pt_dev **devs, size_t n)
 		for (size_t k = 0; k < nmods; k++)
 			pt_json_string(&j, NULL, mods[k]);
 		pt_json_array_close(&j);
+		pt_json_string(&j, "module", pt_target_module(target));
+		if (strcmp(target, "pciback") == 0) {
+			pt_json_array_open(&j, "hide");
+			for (size_t i = 0; i < n; i++)
+				pt_json_string(&j, NULL, devs[i]->name);
+			pt_json_array_close(&j);
+		}
 		pt_json_object_close(&j);
 		pt_json_finish(&j);
+	} else if (strcmp(target, "pciback") == 0) {
+		/* xen-pciback takes devices by address, not ID: only these */
+		printf("# /etc/modprobe.d/passthru-pciback.conf (what --persist --driver pciback writes; keep one\n"
+		       "# file with hide=, xen-pciback takes the last): xen-pciback takes these devices at boot, before their\n"
+		       "# drivers, for xl to assign; rebuild the initramfs (update-initramfs -u) if a driver loads\n"
+		       "# from it. With xen-pciback built into the dom0 kernel, put the hide= on its command line\n"
+		       "# instead: xen-pciback.hide=");
+		for (size_t i = 0; i < n; i++)
+			printf("(%s)", devs[i]->name);
+		printf("\noptions xen-pciback hide=");
+		for (size_t i = 0; i < n; i++)
+			printf("(%s)", devs[i]->name);
+		putchar('\n');
+		for (size_t k = 0; k < nmods; k++)
+			printf("softdep %s pre: xen-pciback\n", mods[k]);
 	} else {
-		printf("# /etc/modprobe.d/vfio.conf: vfio-pci claims these IDs at boot, before their drivers.\n"
-		       "# Unlike vfio-bind --persist, this takes EVERY device with these IDs, a second\n"
-		       "# identical card too; rebuild the initramfs (update-initramfs -u) if the driver\n"
-		       "# loads from it.\n");
-		printf("options vfio-pci ids=");
+		/* by ID: vfio-pci's and pci-stub's ids= */
+		if (strcmp(target, "pci-stub") == 0)
+			printf("# /etc/modprobe.d/pci-stub.conf: pci-stub claims these IDs at boot, before their drivers\n"
+			       "# (EVERY device with these IDs); rebuild the initramfs (update-initramfs -u) if a driver\n"
+			       "# loads from it.\n");
+		else
+			printf("# /etc/modprobe.d/vfio.conf: vfio-pci claims these IDs at boot, before their drivers.\n"
+			       "# Unlike vfio-bind --persist, this takes EVERY device with these IDs, a second\n"
+			       "# identical card too; rebuild the initramfs (update-initramfs -u) if the driver\n"
+			       "# loads from it.\n");
+		printf("options %s ids=", target);
 		for (size_t k = 0; k < nids; k++)
 			printf("%s%s", k ? "," : "", ids[k]);
 		putchar('\n');
 		for (size_t k = 0; k < nmods; k++)
-			printf("softdep %s pre: vfio-pci\n", mods[k]);
+			printf("softdep %s pre: %s\n", mods[k], target);
 	}
 	free(ids);
 	free(mods);
@@ -314,12 +355,18 @@ static int do_bind(bool apply)
 	int last = -1;
 
 	make_plan((opt_group ? PT_PLAN_WIDEN : 0) | (opt_force ? PT_PLAN_FORCE : 0) |
-		  (apply ? PT_PLAN_NO_GROUP_CHECK : 0));
+		  (apply ? PT_PLAN_NO_GROUP_CHECK : 0) | (strcmp(target, "vfio-pci") ? PT_PLAN_NO_IOMMU : 0));
 	pt_txn_init(&txn, apply ? "apply" : "bind");
-	if (pt_vfio_bind_txn(&txn, plan, nplan, opt_persist, err, sizeof(err)) < 0)
+	if (pt_driver_bind_txn(&txn, plan, nplan, target, opt_persist, err, sizeof(err)) < 0)
 		pt_die(PT_EXIT_FAIL, "%s; nothing was changed", err);
 	run_txn(true);
-	for (size_t i = 0; !pt_opts.json && !pt_dry_run && i < nplan; i++)
+	if (strcmp(target, "pciback") == 0 && !pt_opts.json && !pt_dry_run) {
+		printf("assignable: xl pci-assignable-list lists them; pci = [");
+		for (size_t i = 0; i < nplan; i++)
+			printf("%s '%s'", i ? "," : "", plan[i].dev->name);
+		printf(" ] in an xl.cfg\n");
+	}
+	for (size_t i = 0; !pt_opts.json && !pt_dry_run && strcmp(target, "vfio-pci") == 0 && i < nplan; i++)
 		if (plan[i].group != last)
 			printf("/dev/vfio/%d ready\n", last = plan[i].group);
 	return PT_EXIT_OK;
@@ -346,7 +393,7 @@ static int do_unpersist(void)
 	char (*was)[64];
 	int rc;
 
-	make_plan((opt_group ? PT_PLAN_WIDEN : 0) | PT_PLAN_NO_GROUP_CHECK | PT_PLAN_NO_SAFETY);
+	make_plan((opt_group ? PT_PLAN_WIDEN : 0) | PT_PLAN_NO_GROUP_CHECK | PT_PLAN_NO_SAFETY | PT_PLAN_NO_IOMMU);
 	pt_txn_init(&txn, "unpersist");
 	was = pt_xcalloc(nplan + 1, sizeof(*was));
 	for (size_t i = 0; i < nplan; i++) {
@@ -477,8 +524,15 @@ static void print_handover(bool back, const char *display, bool recorded)
 
 		if (x->kind != PT_STEP_CONSOLE)
 			continue;
+		/* gone with the last framebuffer: the number it had when surveyed */
+		if (!pt_vtcon_find(x->path, vt, sizeof(vt), NULL)) {
+			vt[0] = '\0';
+			for (size_t k = 0; k < ho.ncons; k++)
+				if (strcmp(ho.consoles[k], x->path) == 0 && ho.vtcons[k][0])
+					snprintf(vt, sizeof(vt), "%s", ho.vtcons[k]);
+		}
 		pt_json_object_open(&j, NULL);
-		pt_json_string(&j, "vtcon", pt_vtcon_find(x->path, vt, sizeof(vt), NULL) ? vt : NULL);
+		pt_json_string(&j, "vtcon", vt[0] ? vt : NULL);
 		pt_json_string(&j, "name", pt_vtcon_bare(x->path));
 		pt_json_string(&j, "before", bind_word(x->a));
 		pt_json_string(&j, "after", bind_word(x->b));
@@ -552,7 +606,7 @@ static int do_handover(void)
 	}
 	make_plan(PT_PLAN_HANDOVER | (opt_group ? PT_PLAN_WIDEN : 0) | (opt_force ? PT_PLAN_FORCE : 0));
 	pt_handover_survey(gpu, &ho);
-	if (ho.fbdev[0] && !pt_opts.json)
+	if (ho.fbdev[0] && !pt_opts.json && pt_vfio_removes_firmware_fb())
 		pt_warn("note: %s (%s) does not come back with the hand-back: vfio-pci removes the firmware "
 			"framebuffer of a card it takes (Linux 6.0 and later); the console returns on the card's own "
 			"framebuffer (amdgpu, i915, nouveau, nvidia-drm fbdev=1)", ho.fbdev, ho.fblabel);
@@ -643,6 +697,13 @@ int main(int argc, const char **argv)
 		pt_die(PT_EXIT_USAGE, "--persist goes with binding only");
 	if (opt_unpersist && (opt_handover || opt_handback))
 		pt_die(PT_EXIT_USAGE, "--unpersist goes with --unbind or alone");
+	if (opt_driver) {
+		if (!pt_target_ok(opt_driver))
+			pt_die(PT_EXIT_USAGE, "--driver %s: vfio-pci, pciback (Xen) or pci-stub", opt_driver);
+		if (opt_unbind || opt_restore || opt_list || opt_handover || opt_handback || opt_unpersist || opt_apply)
+			pt_die(PT_EXIT_USAGE, "--driver goes with binding, --persist and --print-modprobe");
+		target = opt_driver;
+	}
 	if (!args[0] && !opt_list && !opt_apply && !opt_restore)
 		pt_die(PT_EXIT_USAGE, "no DEVICE given; try '%s --help'", pt_progname);
 	if (args[0] && opt_list)
@@ -659,7 +720,8 @@ int main(int argc, const char **argv)
 		return do_list(&host);
 	if (opt_modprobe) {
 		if (opt_group) { /* the same widening a bind would do */
-			make_plan(PT_PLAN_WIDEN | PT_PLAN_NO_SAFETY | PT_PLAN_NO_GROUP_CHECK);
+			make_plan(PT_PLAN_WIDEN | PT_PLAN_NO_SAFETY | PT_PLAN_NO_GROUP_CHECK |
+				  (strcmp(target, "vfio-pci") ? PT_PLAN_NO_IOMMU : 0));
 			devs = pt_xrealloc(devs, (nplan + 1) * sizeof(*devs));
 			for (size_t i = 0; i < nplan; i++)
 				devs[i] = (struct pt_dev *)plan[i].dev;
@@ -668,6 +730,12 @@ int main(int argc, const char **argv)
 		return do_modprobe(devs, ndevs);
 	}
 
+	/* pciback is Xen's: only a dom0 can hand devices to it (printing its
+	 * modprobe.d lines, above, works anywhere: a host about to boot Xen) */
+	if (strcmp(target, "pciback") == 0 && !pt_xen_dom0())
+		pt_die(PT_EXIT_UNSUPPORTED, "--driver pciback: this host is no Xen dom0 (/sys/hypervisor/type, "
+		       "/proc/xen/capabilities): xen-pciback works under Xen only; --print-modprobe prints its boot "
+		       "configuration");
 	/* From here on the host changes: one run at a time. The scan may
 	 * predate the lock; the transaction re-reads each device. */
 	pt_txn_lock(opt_restore);

@@ -9,6 +9,7 @@
 #include "hostcheck.h"
 #include "iommu.h"
 #include "libvirt.h"
+#include "xl.h"
 #include "mdev.h"
 #include "msg.h"
 #include "options.h"
@@ -36,7 +37,7 @@ enum {
 
 static char vm_uuid[PT_UUID_LEN];
 static char *opt_uuid, *opt_mem, *opt_cpus, *opt_hugepages, *opt_cdrom, *opt_name, *opt_qmp, *opt_display, *opt_accel,
-	*opt_qemu, *opt_profile, *opt_emit;
+	*opt_qemu, *opt_profile, *opt_emit, *opt_kernel, *opt_initrd, *opt_append;
 static int opt_uefi, opt_secure, opt_check, opt_managed, opt_memlock;
 
 static struct poptOption options[] = {
@@ -55,6 +56,10 @@ static struct poptOption options[] = {
 	{ "uefi", '\0', POPT_ARG_NONE, &opt_uefi, 0, "boot OVMF, found through QEMU's firmware descriptors", NULL },
 	{ "secure-boot", '\0', POPT_ARG_NONE, &opt_secure, 0, "with --uefi: firmware with Secure Boot", NULL },
 	{ "cdrom", '\0', POPT_ARG_STRING, &opt_cdrom, 0, "an ISO image as the guest's CD-ROM", "FILE" },
+	{ "kernel", '\0', POPT_ARG_STRING, &opt_kernel, PT_ONCE, "boot this kernel directly (QEMU -kernel; xl: a PV guest)",
+	  "FILE" },
+	{ "initrd", '\0', POPT_ARG_STRING, &opt_initrd, PT_ONCE, "with --kernel: its initramfs", "FILE" },
+	{ "append", '\0', POPT_ARG_STRING, &opt_append, PT_ONCE, "with --kernel: its command line", "STR" },
 	{ "name", 'n', POPT_ARG_STRING, &opt_name, 0, "the VM's name (default vm)", "NAME" },
 	{ "uuid", '\0', POPT_ARG_STRING, &opt_uuid, 0,
 	  "the VM's UUID (default: the first --mdev's, as NVIDIA's vGPU manager wants)", "UUID" },
@@ -71,7 +76,8 @@ static struct poptOption options[] = {
 	  "bind the devices to vfio-pci for the VM and give them back when QEMU exits", NULL },
 	{ "memlock", '\0', POPT_ARG_NONE, &opt_memlock, 0,
 	  "raise the memory lock limit to what the VM needs (root)", NULL },
-	{ "emit", '\0', POPT_ARG_STRING, &opt_emit, 0, "print the VM in another form instead: libvirt", "FORMAT" },
+	{ "emit", '\0', POPT_ARG_STRING, &opt_emit, 0,
+	  "print the VM in another form instead: libvirt (a domain's XML) or xl (a Xen xl.cfg)", "FORMAT" },
 	PT_WRITE_OPTIONS,
 	PT_COMMON_OPTIONS,
 	POPT_TABLEEND
@@ -442,6 +448,45 @@ static int copy_vars(void)
 	return 0;
 }
 
+/* --emit xl: what xl cannot take is refused, what it ignores said. */
+static int emit_xl(void)
+{
+	for (size_t i = 0; i < vm.ndevs; i++) {
+		struct pt_bdf b;
+		const struct pt_dev *d;
+
+		if (vm.devs[i].kind == PT_VM_DEV_MDEV)
+			pt_die(PT_EXIT_UNSUPPORTED, "--mdev %s: xl passes PCI devices only, not mediated devices",
+			       vm.devs[i].host);
+		if (vm.devs[i].romfile)
+			pt_warn("warning: --romfile %s: xl.cfg has no ROM file for a device; the guest reads the "
+				"card's own ROM", vm.devs[i].romfile);
+		if (pt_bdf_parse(vm.devs[i].host, &b) == NULL && (d = pt_host_find(&host, &b)) != NULL &&
+		    !(d->driver && strcmp(d->driver, "pciback") == 0))
+			pt_warn("warning: %s is on %s: xl create needs it assignable first (vfio-bind --driver "
+				"pciback %s, or xl pci-assignable-add)", d->name, d->driver ? d->driver : "no driver",
+				d->name);
+	}
+	bool igd = false;
+
+	for (size_t i = 0; i < vm.ndevs; i++) {
+		struct pt_bdf b;
+		const struct pt_dev *d;
+
+		/* Intel integrated graphics: function 0 of the root bus's slot 2 */
+		if (vm.devs[i].kind == PT_VM_DEV_GPU && pt_bdf_parse(vm.devs[i].host, &b) == NULL &&
+		    (d = pt_host_find(&host, &b)) != NULL && d->vendor == 0x8086 && d->bdf.bus == 0 && d->bdf.dev == 2)
+			igd = true;
+		else if (vm.devs[i].kind == PT_VM_DEV_GPU && !pt_xl_pv(&vm))
+			pt_warn("warning: %s goes as a plain PCI device: libxl's gfx_passthru knows Intel integrated "
+				"graphics only", vm.devs[i].host);
+	}
+	if (vm.nextra)
+		pt_warn("warning: the QEMU arguments after -- have no place in an xl.cfg: left out");
+	pt_xl_config(stdout, &vm, igd);
+	return PT_EXIT_OK;
+}
+
 static volatile sig_atomic_t child_pid;
 /* The boot display, when --managed hands it over rather than binds it. */
 static const struct pt_dev *handover_gpu;
@@ -670,8 +715,13 @@ int main(int argc, const char **argv)
 		pt_die(PT_EXIT_USAGE, "--display %s: none, gtk, sdl or spice", opt_display);
 	if (opt_accel && strcmp(opt_accel, "kvm") && strcmp(opt_accel, "tcg"))
 		pt_die(PT_EXIT_USAGE, "--accel %s: kvm or tcg", opt_accel);
-	if (opt_emit && strcmp(opt_emit, "libvirt"))
-		pt_die(PT_EXIT_USAGE, "--emit %s: the one format is libvirt", opt_emit);
+	if (opt_emit && strcmp(opt_emit, "libvirt") && strcmp(opt_emit, "xl"))
+		pt_die(PT_EXIT_USAGE, "--emit %s: libvirt or xl", opt_emit);
+	if ((opt_initrd || opt_append) && !opt_kernel)
+		pt_die(PT_EXIT_USAGE, "--initrd and --append go with --kernel");
+	for (const char *const *k = (const char *const[]){ opt_kernel, opt_initrd, NULL }; *k; k++)
+		if (!**k)
+			pt_die(PT_EXIT_USAGE, "an empty --kernel or --initrd");
 	if (opt_secure && !opt_uefi)
 		pt_die(PT_EXIT_USAGE, "--secure-boot goes with --uefi");
 	if (pending_romfile)
@@ -685,7 +735,7 @@ int main(int argc, const char **argv)
 	if (opt_check && (opt_emit || pt_opts.dry_run))
 		pt_die(PT_EXIT_USAGE, "--check runs only the pre-flight: no --emit or --dry-run with it");
 	if (opt_emit && opt_managed)
-		pt_die(PT_EXIT_USAGE, "--emit prints a domain for libvirt, which manages the devices itself");
+		pt_die(PT_EXIT_USAGE, "--emit prints a VM for libvirt or xl, which give the devices themselves");
 	for (const char **a = args; *a; a++) {
 		if (!**a)
 			pt_die(PT_EXIT_USAGE, "an empty DISK name");
@@ -694,11 +744,17 @@ int main(int argc, const char **argv)
 		if (access(*a, R_OK) < 0)
 			pt_die(PT_EXIT_FAIL, "disk %s: %s", *a, strerror(errno));
 	}
+	for (const char *const *k = (const char *const[]){ opt_kernel, opt_initrd, NULL }; *k; k++)
+		if (!opt_check && !opt_emit && !pt_opts.dry_run && access(*k, R_OK) < 0)
+			pt_die(PT_EXIT_FAIL, "%s: %s", *k, strerror(errno));
 	for (vm.ndisks = 0; args[vm.ndisks]; vm.ndisks++)
 		;
 	vm.disks = args;
 	vm.uefi = opt_uefi;
 	vm.cdrom = opt_cdrom;
+	vm.kernel = opt_kernel;
+	vm.initrd = opt_initrd;
+	vm.append = opt_append;
 	vm.qmp = opt_qmp;
 	vm.display = opt_display;
 
@@ -757,8 +813,11 @@ int main(int argc, const char **argv)
 		/* libvirt wants absolute paths: its daemon has another cwd */
 		const char **disks;
 
-		/* a domain without its firmware would be invalid XML: say why instead */
-		for (size_t i = 0; i < fx.n; i++)
+		bool xl = strcmp(opt_emit, "xl") == 0;
+
+		/* a domain without its firmware would be invalid XML: say why instead
+		 * (Xen brings its own OVMF) */
+		for (size_t i = 0; i < fx.n && !xl; i++)
 			if (fx.v[i].status == PT_ST_FAIL && strcmp(fx.v[i].check, "firmware") == 0) {
 				pt_warn("%s", fx.v[i].message);
 				pt_error_reported = true;
@@ -775,7 +834,13 @@ int main(int argc, const char **argv)
 		for (size_t i = 0; i < vm.ndevs; i++)
 			if (vm.devs[i].romfile)
 				vm.devs[i].romfile = absolute(vm.devs[i].romfile);
+		if (vm.kernel)
+			vm.kernel = absolute(vm.kernel);
+		if (vm.initrd)
+			vm.initrd = absolute(vm.initrd);
 		vm.mmio64_mib = pf.mmio64_mib;
+		if (xl)
+			return emit_xl();
 		pt_libvirt_domain(stdout, &vm, vm.uefi ? &fw : NULL, opt_accel ? opt_accel : "kvm");
 		return PT_EXIT_OK;
 	}

@@ -420,6 +420,21 @@ bool pt_handback_check(const struct pt_dev *gpu, const struct pt_handover *ho, c
 		else
 			snprintf(fb, sizeof(fb), "%s on %s", ho->fbdev, drv);
 	}
+	/* no record, or another framebuffer: the bound one in its BARs now */
+	if (!fb[0]) {
+		struct pt_handover now;
+
+		pt_handover_survey(gpu, &now);
+		if (now.fbdev[0]) {
+			char node[32] = "";
+
+			snprintf(dir, sizeof(dir), "/sys/bus/platform/devices/%s/graphics", now.fbdev);
+			if (first_node(dir, "fb", node, sizeof(node)))
+				snprintf(fb, sizeof(fb), "%s (%s)", node, now.fbdev);
+			else
+				snprintf(fb, sizeof(fb), "%s on %s", now.fbdev, now.fbdrv);
+		}
+	}
 	for (size_t i = 0; i < ho->ncons && !console; i++)
 		console = pt_vtcon_find(ho->consoles[i], vt, sizeof(vt), &console) && console;
 	if (!ho->ncons)
@@ -437,8 +452,8 @@ int pt_fbcon_takeover(void)
 	char **v = NULL, path[PATH_MAX];
 	int n = pt_list_dir(&v, "/sys/class/graphics"), rc = -ENODEV;
 
-	/* the lowest fbN: where fbcon maps its first console by default */
-	for (int i = 0; i < n && rc == -ENODEV; i++) {
+	/* the lowest fbN that opens: where fbcon maps its first console by default */
+	for (int i = 0; i < n && rc != 0; i++) {
 		struct fb_con2fbmap map = { .console = 1 };
 		char *end;
 		long fb;
@@ -458,4 +473,15 @@ int pt_fbcon_takeover(void)
 	if (n > 0)
 		pt_free_names(v, n);
 	return rc;
+}
+
+bool pt_vfio_removes_firmware_fb(void)
+{
+	char rel[64];
+	int major = 0, minor = 0;
+
+	/* vfio-pci's aperture removal: "vfio/pci: Remove console drivers", Linux 6.0 */
+	if (pt_read_text(rel, sizeof(rel), "/proc/sys/kernel/osrelease") <= 0 || sscanf(rel, "%d.%d", &major, &minor) < 1)
+		return true;
+	return major >= 6;
 }

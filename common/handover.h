@@ -94,6 +94,11 @@ int pt_handback_txn(struct pt_txn *t, const struct pt_dev *gpu, const struct pt_
  * ("card0, fb0 \"bochs-drmdrmfb\"; console vtcon0 bound"). */
 bool pt_handback_check(const struct pt_dev *gpu, const struct pt_handover *ho, char *what, size_t len);
 
+/* Whether this kernel's vfio-pci removes the firmware framebuffer of a
+ * VGA card it takes (Linux 6.0 and later; unknown: yes), so a hand-back
+ * cannot bind it again. */
+bool pt_vfio_removes_firmware_fb(void);
+
 /* Whether a record of gpu exists. */
 bool pt_handover_recorded(const char *gpu);
 

@@ -1,5 +1,6 @@
 #include "hostcheck.h"
 #include "handover.h"
+#include "xen.h"
 #include "hostuse.h"
 #include "iommu.h"
 #include "modules.h"
@@ -479,8 +480,8 @@ static void check_boot_display(struct pt_findings *f, const struct pt_host *h)
 		}
 		pt_findings_add(f, PT_ST_INFO, "handover", "hand-over possible: vfio-bind --handover %s %s%s%sbinds "
 				"its slot to vfio-pci%s", boot->name, n ? "releases " : "", list, n ? ", then " : "",
-				ho.fbdev[0] ? "; the firmware framebuffer does not come back: after --handback the "
-				"console needs the card's own driver" : "");
+				ho.fbdev[0] && pt_vfio_removes_firmware_fb() ? "; the firmware framebuffer does not come "
+				"back: after --handback the console needs the card's own driver" : "");
 	}
 }
 
@@ -496,6 +497,16 @@ void pt_host_check(struct pt_findings *f, const struct pt_host *h, const struct 
 		cmdline = pt_xstrdup("");
 	cmdline[strcspn(cmdline, "\n")] = '\0';
 
+	if (pt_xen_dom0()) {
+		/* Xen owns the IOMMU: ask Xen, not this kernel; xen-pciback hands devices over */
+		struct pt_xen_facts x;
+
+		pt_xen_ask(&x);
+		pt_xen_findings(&x, f);
+		check_module(f, "xen-pciback");
+		free(cmdline);
+		return;
+	}
 	check_iommu(f, cmdline);
 	if (f->ngroups > 0) {
 		check_group_types(f, groups, ngroups);

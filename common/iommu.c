@@ -51,13 +51,19 @@ enum pt_verdict pt_verdict_of(const struct pt_member *m, size_t n, size_t self,
 	return PT_VERDICT_ALONE;
 }
 
-static int cmp_group_of(const void *a, const void *b)
-{
-	const struct pt_dev *x = *(struct pt_dev *const *)a, *y = *(struct pt_dev *const *)b;
+/* A device and the group it is listed in, for sorting. */
+struct placed {
+	struct pt_dev *dev;
+	int number;
+};
 
-	if (x->group != y->group)
-		return x->group < y->group ? -1 : 1;
-	return pt_bdf_cmp(&x->bdf, &y->bdf);
+static int cmp_placed(const void *a, const void *b)
+{
+	const struct placed *x = a, *y = b;
+
+	if (x->number != y->number)
+		return x->number < y->number ? -1 : 1;
+	return pt_bdf_cmp(&x->dev->bdf, &y->dev->bdf);
 }
 
 static const char *const group_types[] = { "DMA", "DMA-FQ", "identity", "blocked", "unmanaged", NULL };
@@ -108,19 +114,36 @@ static void judge(struct pt_group *g)
 
 void pt_groups_build(const struct pt_host *h, struct pt_group **out, size_t *nout)
 {
-	struct pt_dev **all = pt_xcalloc(h->ndevs, sizeof(*all));
+	int *number = pt_xcalloc(h->ndevs ? h->ndevs : 1, sizeof(*number));
+
+	for (size_t i = 0; i < h->ndevs; i++)
+		number[i] = h->devs[i].group;
+	pt_groups_assemble(h, number, false, out, nout);
+	free(number);
+}
+
+void pt_groups_assemble(const struct pt_host *h, const int *number, bool computed,
+			struct pt_group **out, size_t *nout)
+{
+	struct placed *p = pt_xcalloc(h->ndevs ? h->ndevs : 1, sizeof(*p));
+	struct pt_dev **all;
 	struct pt_group *groups = NULL;
 	enum pt_verdict *verdict;
 	struct pt_dev ***shares;
 	size_t *nshares;
-	size_t n = 0, ng = 0;
+	size_t n = h->ndevs, ng = 0;
 
-	for (size_t i = 0; i < h->ndevs; i++)
-		all[n++] = &h->devs[i];
-	qsort(all, n, sizeof(*all), cmp_group_of);
-	for (size_t i = 0; i < n; i++)
-		if (i == 0 || all[i]->group != all[i - 1]->group)
+	for (size_t i = 0; i < n; i++) {
+		p[i].dev = &h->devs[i];
+		p[i].number = number[i] < 0 ? -1 : number[i];
+	}
+	qsort(p, n, sizeof(*p), cmp_placed);
+	all = pt_xcalloc(n ? n : 1, sizeof(*all));
+	for (size_t i = 0; i < n; i++) {
+		all[i] = p[i].dev;
+		if (i == 0 || p[i].number != p[i - 1].number)
 			ng++;
+	}
 	/* One allocation per array for all groups: a host can have thousands. */
 	groups = pt_xcalloc(ng, sizeof(*groups));
 	verdict = pt_xcalloc(n, sizeof(*verdict));
@@ -129,16 +152,18 @@ void pt_groups_build(const struct pt_host *h, struct pt_group **out, size_t *nou
 	for (size_t i = 0, g = 0; i < n; g++) {
 		size_t j = i;
 
-		while (j < n && all[j]->group == all[i]->group)
+		while (j < n && p[j].number == p[i].number)
 			j++;
-		groups[g].number = all[i]->group;
+		groups[g].number = p[i].number;
+		groups[g].computed = computed;
 		groups[g].ndevs = j - i;
 		groups[g].devs = all + i;
 		groups[g].verdict = verdict + i;
 		groups[g].shares = shares + i;
 		groups[g].nshares = nshares + i;
 		if (groups[g].number >= 0) {
-			read_type(&groups[g]);
+			if (!computed)
+				read_type(&groups[g]);
 			judge(&groups[g]);
 		} else {
 			for (size_t k = 0; k < groups[g].ndevs; k++)
@@ -146,6 +171,7 @@ void pt_groups_build(const struct pt_host *h, struct pt_group **out, size_t *nou
 		}
 		i = j;
 	}
+	free(p);
 	if (ng == 0) {
 		free(all);
 		free(verdict);
@@ -182,17 +208,28 @@ struct pt_group *pt_group_find(struct pt_group *groups, size_t n, int number)
 	return n ? bsearch(&number, groups, n, sizeof(*groups), cmp_number) : NULL;
 }
 
-struct pt_group *pt_group_of(struct pt_group *groups, size_t n, const struct pt_dev *d, size_t *idx)
+static bool find_in(struct pt_group *g, const struct pt_dev *d, size_t *idx)
 {
-	struct pt_group *g = pt_group_find(groups, n, d->group);
-
-	if (!g)
-		return NULL;
-	for (size_t i = 0; i < g->ndevs; i++)
+	for (size_t i = 0; g && i < g->ndevs; i++)
 		if (g->devs[i] == d) {
 			if (idx)
 				*idx = i;
-			return g;
+			return true;
 		}
-	return NULL;
+	return false;
+}
+
+struct pt_group *pt_group_of(struct pt_group *groups, size_t n, const struct pt_dev *d, size_t *idx)
+{
+	struct pt_group *g;
+
+	if (n && groups[0].computed) {
+		/* d->group is the kernel's (none); look in every group */
+		for (size_t k = 0; k < n; k++)
+			if (find_in(&groups[k], d, idx))
+				return &groups[k];
+		return NULL;
+	}
+	g = pt_group_find(groups, n, d->group);
+	return find_in(g, d, idx) ? g : NULL;
 }

@@ -34,6 +34,7 @@ enum pt_verdict pt_verdict_of(const struct pt_member *members, size_t n, size_t 
 
 struct pt_group {
 	int number;
+	bool computed;         /* formed by pt_groups_compute(), not read from the kernel */
 	char type[12];         /* DMA, DMA-FQ, identity, blocked, unmanaged; "" when unknown */
 	bool type_garbled;     /* the type file held something unexpected */
 	struct pt_dev **devs;  /* sorted by address */
@@ -47,9 +48,14 @@ struct pt_group {
  * no group (an AMD IOMMU's own function, say) come first, in a group
  * numbered -1, so a listing shows every device the host has. */
 void pt_groups_build(const struct pt_host *h, struct pt_group **groups, size_t *n);
+/* The same from a group number per device (number[i] for h->devs[i], -1
+ * for none), for groups that are not the kernel's: marked computed, with
+ * no type. */
+void pt_groups_assemble(const struct pt_host *h, const int *number, bool computed,
+			struct pt_group **groups, size_t *n);
 void pt_groups_free(struct pt_group *groups, size_t n);
 struct pt_group *pt_group_find(struct pt_group *groups, size_t n, int number);
-/* The group a device is in, and its index there. */
+/* The group a device is in, and its index there (computed groups too). */
 struct pt_group *pt_group_of(struct pt_group *groups, size_t n, const struct pt_dev *d, size_t *idx);
 
 #endif

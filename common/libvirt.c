@@ -78,6 +78,21 @@ void pt_libvirt_domain(FILE *f, const struct pt_vm *vm, const struct pt_vm_firmw
 			fputs("</nvram>\n", f);
 		}
 	}
+	if (vm->kernel) {
+		fputs("    <kernel>", f);
+		xml(f, vm->kernel);
+		fputs("</kernel>\n", f);
+		if (vm->initrd) {
+			fputs("    <initrd>", f);
+			xml(f, vm->initrd);
+			fputs("</initrd>\n", f);
+		}
+		if (vm->append) {
+			fputs("    <cmdline>", f);
+			xml(f, vm->append);
+			fputs("</cmdline>\n", f);
+		}
+	}
 	fputs("  </os>\n  <features>\n    <acpi/>\n    <apic/>\n", f);
 	if (fw && fw->requires_smm)
 		fputs("    <smm state='on'/>\n", f);

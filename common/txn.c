@@ -1,4 +1,5 @@
 #include "txn.h"
+#include "vfio.h"
 #include "mdev.h"
 #include "handover.h"
 #include "hostuse.h"
@@ -155,7 +156,7 @@ static bool file_ours(const char *path)
 
 	if (strncmp(path, PT_PERSIST_DIR "/pci-", strlen(PT_PERSIST_DIR "/pci-")) == 0)
 		return !strchr(path + strlen(PT_PERSIST_DIR "/"), '/');
-	if (strcmp(path, PT_SPLIT_CONF) == 0)
+	if (strcmp(path, PT_SPLIT_CONF) == 0 || strcmp(path, PT_PCIBACK_CONF) == 0)
 		return true;
 	if (strncmp(path, PT_HANDOVER_DIR "/", strlen(PT_HANDOVER_DIR "/")) == 0) {
 		struct pt_bdf b;
@@ -778,6 +779,20 @@ static bool mdev_present(const char *uuid)
 /* Bring a step's object to its state after (forward) or before (!forward);
  * an mdev is created or removed only when it is not so already, an
  * attribute written back only when it differs; then the kernel's answer. */
+/* Whether any /dev/fbN is registered (/sys/class/graphics/fbN). */
+static bool any_framebuffer(void)
+{
+	char **v = NULL;
+	int n = pt_list_dir(&v, "/sys/class/graphics");
+	bool found = false;
+
+	for (int i = 0; i < n; i++)
+		found |= strncmp(v[i], "fb", 2) == 0 && v[i][2] >= '0' && v[i][2] <= '9';
+	if (n > 0)
+		pt_free_names(v, n);
+	return found;
+}
+
 /* A console bound or unbound: found by its name each time, since its
  * vtconN goes when its driver unregisters (fbcon does with the last
  * framebuffer) and may come back under another number. */
@@ -795,7 +810,15 @@ static int console_move(struct pt_txn_step *x, bool forward, char *err, size_t l
 		 * after a failure must find it. */
 		if (strcmp(want, "0") == 0 || forward)
 			return 0;
-		snprintf(err, len, "console %s: not registered (no framebuffer for it?)", pt_vtcon_bare(x->path));
+		/* no framebuffer left at all (vfio-pci removed the firmware's, the
+		 * card's driver has none): nothing to bind it to until one registers,
+		 * and then fbcon binds itself; say so rather than wait for ever */
+		if (!any_framebuffer()) {
+			pt_warn("note: console %s: no framebuffer left to bind it to; fbcon binds itself to the next "
+				"one that registers", pt_vtcon_bare(x->path));
+			return 0;
+		}
+		snprintf(err, len, "console %s: not registered, though a framebuffer is", pt_vtcon_bare(x->path));
 		return -ENOENT;
 	}
 	if (bound == (strcmp(want, "1") == 0))
@@ -854,8 +877,10 @@ static int platform_move(struct pt_txn_step *x, bool forward, char *err, size_t 
 	if (pt_dry_run)
 		return 0;
 	if (!pt_platform_driver(x->path, cur, sizeof(cur)) || strcmp(cur, want) != 0) {
-		snprintf(err, len, "%s: %s did not take it (driver now: %s)", x->path, want[0] ? want : "no driver",
-			 cur[0] ? cur : "none");
+		if (want[0])
+			snprintf(err, len, "%s: %s did not take it (driver now: %s)", x->path, want, cur[0] ? cur : "none");
+		else
+			snprintf(err, len, "%s: still on %s after its unbind", x->path, cur);
 		return -EPROTO;
 	}
 	return 0;
@@ -1012,6 +1037,25 @@ static void finish_message(struct pt_txn *t, size_t stuck, const char *stuck_lis
 		snprintf(err + l, len - l, "; nothing was changed");
 }
 
+/* The steps of one phase, forward, in order; a signal between two stops
+ * them. Returns 0 or the -errno that ended them. */
+static int run_steps(struct pt_txn *t, bool early, char *err, size_t errlen)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < t->nsteps && rc == 0; i++) {
+		if (t->steps[i].early != early)
+			continue;
+		if ((rc = interrupted()) < 0)
+			break;
+		t->steps_tried++;
+		t->steps[i].tried = true;
+		if ((rc = step_move(&t->steps[i], true, err, errlen)) < 0)
+			t->step_error = rc;
+	}
+	return rc;
+}
+
 int pt_txn_run(struct pt_txn *t, char *err, size_t errlen)
 {
 	size_t done = 0, stuck;
@@ -1042,7 +1086,11 @@ int pt_txn_run(struct pt_txn *t, char *err, size_t errlen)
 			vfio_checked = true;
 			continue;
 		}
-		record_module(t->dev[i].bdf, module, sizeof(module));
+		/* a target's own module (pciback: xen-pciback); a give-back's from its record */
+		if (strcmp(to, "pciback") == 0 || strcmp(to, "pci-stub") == 0)
+			snprintf(module, sizeof(module), "%s", strcmp(to, "pciback") == 0 ? "xen-pciback" : "pci-stub");
+		else
+			record_module(t->dev[i].bdf, module, sizeof(module));
 		if ((rc = driver_available(to, module, err, errlen)) < 0) {
 			char tmp[600];
 
@@ -1063,16 +1111,8 @@ int pt_txn_run(struct pt_txn *t, char *err, size_t errlen)
 		return PT_EXIT_FAIL;
 	}
 	rc = interrupted();
-	for (size_t i = 0; i < t->nsteps && rc == 0; i++) {
-		if (!t->steps[i].early)
-			continue;
-		if ((rc = interrupted()) < 0)
-			break;
-		t->steps_tried++;
-		t->steps[i].tried = true;
-		if ((rc = step_move(&t->steps[i], true, err, errlen)) < 0)
-			t->step_error = rc;
-	}
+	if (rc == 0)
+		rc = run_steps(t, true, err, errlen);
 	for (done = 0; done < t->n && rc == 0; done++) {
 		struct pt_txn_dev *x = &t->dev[done];
 
@@ -1087,16 +1127,8 @@ int pt_txn_run(struct pt_txn *t, char *err, size_t errlen)
 	}
 	if (rc == 0)
 		rc = check_vfio_nodes(t, err, errlen);
-	for (size_t i = 0; i < t->nsteps && rc == 0; i++) {
-		if (t->steps[i].early)
-			continue;
-		if ((rc = interrupted()) < 0)
-			break;
-		t->steps_tried++;
-		t->steps[i].tried = true;
-		if ((rc = step_move(&t->steps[i], true, err, errlen)) < 0)
-			t->step_error = rc;
-	}
+	if (rc == 0)
+		rc = run_steps(t, false, err, errlen);
 	for (size_t i = 0; i < t->nfiles && rc == 0; i++) {
 		if ((rc = interrupted()) < 0)
 			break;

@@ -1,5 +1,6 @@
 #include "vfio.h"
 #include "handover.h"
+#include "xen.h"
 #include "mdev.h"
 #include "hostuse.h"
 #include "modules.h"
@@ -40,6 +41,70 @@ int pt_persist_files(const char *bdf, char ***names)
 	return k;
 }
 
+/* The pciback file's addresses and modules: as the transaction will leave
+ * it when it already replaces it, else as it is on disk. */
+static size_t pciback_read(struct pt_txn *t, char (*bdfs)[PT_BDF_LEN], size_t max, char (*mods)[64], size_t *nmods,
+			   struct pt_txn_file **f)
+{
+	char *text = NULL;
+	size_t n;
+
+	*f = NULL;
+	for (size_t k = 0; t && k < t->nfiles; k++)
+		if (strcmp(t->files[k].path, PT_PCIBACK_CONF) == 0)
+			*f = &t->files[k];
+	if (*f)
+		return (*f)->new ? pt_pciback_conf_parse((*f)->new, bdfs, max, mods, 64, nmods) : (*nmods = 0);
+	if (pt_read_file(&text, 1 << 16, PT_PCIBACK_CONF) < 0) {
+		*nmods = 0;
+		return 0;
+	}
+	n = pt_pciback_conf_parse(text, bdfs, max, mods, 64, nmods);
+	free(text);
+	return n;
+}
+
+/* Add bdf to the pciback file (with its driver's module), or take it out. */
+static int pciback_persist(struct pt_txn *t, const struct pt_dev *d, const char *bdf, bool add)
+{
+	char (*bdfs)[PT_BDF_LEN] = pt_xcalloc(257, PT_BDF_LEN), (*mods)[64] = pt_xcalloc(65, 64), mod[64];
+	struct pt_txn_file *f;
+	size_t nmods, n = pciback_read(t, bdfs, 256, mods, &nmods, &f), k;
+	char *text;
+	int rc = 0;
+
+	for (k = 0; k < n && strcmp(bdfs[k], bdf) != 0; k++)
+		;
+	if (add && k == n && n < 256)
+		snprintf(bdfs[n++], PT_BDF_LEN, "%s", bdf);
+	else if (!add && k < n) {
+		memmove(bdfs[k], bdfs[k + 1], (n - k - 1) * PT_BDF_LEN);
+		n--;
+	} else if (!add) {
+		goto out; /* not in it: nothing to change */
+	}
+	if (add && d && d->driver && !pt_on_target(d) && pt_driver_module(d->driver, mod, sizeof(mod))) {
+		bool dup = false;
+
+		for (size_t i = 0; i < nmods; i++)
+			dup |= strcmp(mods[i], mod) == 0;
+		if (!dup && nmods < 64)
+			snprintf(mods[nmods++], 64, "%s", mod);
+	}
+	text = pt_pciback_conf_format(bdfs, n, mods, nmods);
+	if (f) {
+		free(f->new);
+		f->new = text;
+	} else {
+		rc = pt_txn_add_file(t, PT_PCIBACK_CONF, text);
+		free(text);
+	}
+out:
+	free(bdfs);
+	free(mods);
+	return rc;
+}
+
 bool pt_persisted(const char *bdf, char *driver, size_t len)
 {
 	char **names = NULL, buf[256] = "";
@@ -54,6 +119,23 @@ bool pt_persisted(const char *bdf, char *driver, size_t len)
 		}
 	if (names)
 		pt_free_names(names, n);
+	if (!found) {
+		char (*bdfs)[PT_BDF_LEN] = pt_xcalloc(257, PT_BDF_LEN), (*mods)[64] = pt_xcalloc(65, 64);
+		struct pt_txn_file *f;
+		struct pt_bdf b;
+		char canon[PT_BDF_LEN];
+		size_t nmods, nb = pciback_read(NULL, bdfs, 256, mods, &nmods, &f);
+
+		if (pt_bdf_parse(bdf, &b) == NULL) {
+			pt_bdf_format(&b, canon);
+			for (size_t k = 0; k < nb && !found; k++)
+				found = strcmp(bdfs[k], canon) == 0;
+		}
+		if (found)
+			snprintf(driver, len, "pciback");
+		free(bdfs);
+		free(mods);
+	}
 	return found;
 }
 
@@ -61,6 +143,8 @@ int pt_unpersist_txn(struct pt_txn *t, const char *bdf)
 {
 	char **names = NULL;
 	int n = pt_persist_files(bdf, &names), rc = 0;
+	struct pt_bdf b;
+	char canon[PT_BDF_LEN];
 
 	for (int i = 0; i < n && rc == 0; i++) {
 		char path[300];
@@ -70,6 +154,8 @@ int pt_unpersist_txn(struct pt_txn *t, const char *bdf)
 	}
 	if (names)
 		pt_free_names(names, n);
+	if (rc == 0 && pt_bdf_parse(bdf, &b) == NULL)
+		rc = pciback_persist(t, NULL, pt_bdf_format(&b, canon), false);
 	return rc;
 }
 
@@ -127,6 +213,12 @@ int pt_vfio_plan(const struct pt_host *h, struct pt_group *groups, size_t ng,
 				continue;
 			}
 		}
+		if (!g && (flags & PT_PLAN_NO_IOMMU)) {
+			/* pciback, pci-stub: Xen's IOMMU (or none) decides, not this kernel's groups */
+			if (!in_list(set, ns, req[i]))
+				set[ns++] = req[i];
+			continue;
+		}
 		if (!g) {
 			snprintf(why, len, "%s is in no IOMMU group: without an IOMMU nothing can be assigned "
 				 "(iommu-groups --check says why)", req[i]->name);
@@ -181,8 +273,13 @@ int pt_vfio_plan(const struct pt_host *h, struct pt_group *groups, size_t ng,
 	for (size_t i = 0; i < ns && rc == PT_EXIT_OK && (flags & PT_PLAN_RELEASE); i++) {
 		char users[512];
 
-		if (set[i]->driver && strcmp(set[i]->driver, "vfio-pci") == 0 &&
-		    pt_dev_vm_users(set[i], users, sizeof(users)) > 0) {
+		if (set[i]->driver && strcmp(set[i]->driver, "pciback") == 0 && pt_xen_dom0() &&
+		    pt_xen_assigned(set[i]->name) == 1) {
+			snprintf(why, len, "%s is held by a Xen guest (it is on pciback, and xl pci-assignable-list "
+				 "leaves it out: xl pci-list DOMAIN shows which); xl pci-detach or xl destroy it first",
+				 set[i]->name);
+			rc = PT_EXIT_REFUSED;
+		} else if (pt_on_target(set[i]) && pt_dev_vm_users(set[i], users, sizeof(users)) > 0) {
 			snprintf(why, len, "%s is held by a running VM: %s; stop the VM first (giving it back now "
 				 "would hang until the VM lets go)", set[i]->name, users);
 			rc = PT_EXIT_REFUSED;
@@ -190,7 +287,7 @@ int pt_vfio_plan(const struct pt_host *h, struct pt_group *groups, size_t ng,
 	}
 	/* The kernel gives a group to VFIO only when every device in it, bridges
 	 * included, is driverless or on a driver that leaves DMA to VFIO. */
-	for (size_t i = 0; i < ns && rc == PT_EXIT_OK && !(flags & PT_PLAN_NO_GROUP_CHECK); i++) {
+	for (size_t i = 0; i < ns && rc == PT_EXIT_OK && !(flags & (PT_PLAN_NO_GROUP_CHECK | PT_PLAN_NO_IOMMU)); i++) {
 		struct pt_group *g = pt_group_find(groups, ng, set[i]->group);
 
 		if (!g)
@@ -209,7 +306,8 @@ int pt_vfio_plan(const struct pt_host *h, struct pt_group *groups, size_t ng,
 		}
 	}
 	/* Without --group, the rest of each group must already be off the host. */
-	for (size_t i = 0; i < ns && rc == PT_EXIT_OK && !widen && !(flags & PT_PLAN_NO_GROUP_CHECK); i++) {
+	for (size_t i = 0; i < ns && rc == PT_EXIT_OK && !widen && !(flags & (PT_PLAN_NO_GROUP_CHECK | PT_PLAN_NO_IOMMU));
+	     i++) {
 		struct pt_group *g = pt_group_find(groups, ng, set[i]->group);
 
 		if (!g)
@@ -265,16 +363,42 @@ static int added(int rc, const char *bdf, char *err, size_t errlen)
 	return rc;
 }
 
+bool pt_target_ok(const char *driver)
+{
+	return strcmp(driver, "vfio-pci") == 0 || strcmp(driver, "pciback") == 0 || strcmp(driver, "pci-stub") == 0;
+}
+
+bool pt_on_target(const struct pt_dev *d)
+{
+	return d->driver && pt_target_ok(d->driver);
+}
+
+const char *pt_target_module(const char *driver)
+{
+	return strcmp(driver, "pciback") == 0 ? "xen-pciback" : driver;
+}
+
 int pt_vfio_bind_txn(struct pt_txn *t, const struct pt_bind *b, size_t n, bool persist, char *err,
 		     size_t errlen)
+{
+	return pt_driver_bind_txn(t, b, n, "vfio-pci", persist, err, errlen);
+}
+
+int pt_driver_bind_txn(struct pt_txn *t, const struct pt_bind *b, size_t n, const char *driver, bool persist,
+		       char *err, size_t errlen)
 {
 	int rc;
 
 	for (size_t i = 0; i < n; i++) {
-		if ((rc = added(pt_txn_add(t, b[i].dev, "vfio-pci", "vfio-pci", PT_RECORD_CREATE), b[i].dev->name,
+		if ((rc = added(pt_txn_add(t, b[i].dev, driver, driver, PT_RECORD_CREATE), b[i].dev->name,
 				err, errlen)) < 0)
 			return rc;
-		if (persist) {
+		if (persist && strcmp(driver, "pciback") == 0) {
+			/* Xen's way: xen-pciback's hide= in modprobe.d, no driverctl file */
+			if ((rc = pt_unpersist_txn(t, b[i].dev->name)) < 0 ||
+			    (rc = pciback_persist(t, b[i].dev, b[i].dev->name, true)) < 0)
+				return added(rc, b[i].dev->name, err, errlen);
+		} else if (persist) {
 			char path[300];
 
 			/* driverctl's own spelling; other spellings of the same device go */
@@ -284,10 +408,10 @@ int pt_vfio_bind_txn(struct pt_txn *t, const struct pt_bind *b, size_t n, bool p
 			for (size_t k = 0; k < t->nfiles; k++)
 				if (strcmp(t->files[k].path, path) == 0) {
 					free(t->files[k].new);
-					t->files[k].new = pt_xstrdup("vfio-pci");
+					t->files[k].new = pt_xstrdup(driver);
 					path[0] = '\0';
 				}
-			if (path[0] && (rc = pt_txn_add_file(t, path, "vfio-pci")) < 0)
+			if (path[0] && (rc = pt_txn_add_file(t, path, driver)) < 0)
 				return added(rc, b[i].dev->name, err, errlen);
 		}
 	}
@@ -301,7 +425,7 @@ int pt_vfio_release_txn(struct pt_txn *t, const struct pt_bind *b, size_t n, boo
 		const struct pt_dev *d = b[i].dev;
 		char was[64] = "";
 		bool recorded = pt_record_get(d->name, was, sizeof(was));
-		bool on_vfio = d->driver && strcmp(d->driver, "vfio-pci") == 0;
+		bool on_vfio = pt_on_target(d);
 		int rc;
 
 		if (unpersist && (rc = pt_unpersist_txn(t, d->name)) < 0) {

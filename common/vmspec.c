@@ -194,6 +194,18 @@ size_t pt_vm_argv(const struct pt_vm *vm, const struct pt_vm_facts *facts, char 
 		pushf(&a, "if=ide,media=cdrom,readonly=on,format=raw,file=%s", q);
 		free(q);
 	}
+	if (vm->kernel) {
+		push(&a, "-kernel");
+		push(&a, vm->kernel);
+		if (vm->initrd) {
+			push(&a, "-initrd");
+			push(&a, vm->initrd);
+		}
+		if (vm->append) {
+			push(&a, "-append");
+			push(&a, vm->append);
+		}
+	}
 	for (size_t i = 0; i < vm->nextra; i++)
 		push(&a, vm->extra[i]);
 	*argv = a.v;

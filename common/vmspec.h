@@ -46,6 +46,9 @@ struct pt_vm {
 	unsigned long hugepage_kib; /* 0: ordinary memory */
 	bool uefi;
 	const char *cdrom;
+	const char *kernel;         /* direct boot: -kernel, with initrd and append, or NULL */
+	const char *initrd;
+	const char *append;
 	const char *qmp;            /* a UNIX socket path, or NULL */
 	const char *display;        /* none, gtk, sdl, spice; NULL: none with a GPU, else gtk */
 	const char *const *disks;

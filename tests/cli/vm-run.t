@@ -331,7 +331,7 @@ expect "a bad --uuid" 2 "--uuid 1234: a UUID has 36 characters (8-4-4-4-12 hex d
 expect "a malformed --gpu" 2 "--gpu 01:00: " --dry-run --gpu 01:00
 expect "a --gpu that does not exist" 1 "--gpu 09:00.0: no such device" --dry-run --gpu 09:00.0
 expect "a --device that does not exist" 1 "--device: 0000:09:00.0: no such PCI device" --dry-run --device 09:00.0
-expect "--emit something else" 2 "--emit xml: the one format is libvirt" --emit xml
+expect "--emit something else" 2 "--emit xml: libvirt or xl" --emit xml
 # a lone function other than 0 goes to function 0 of its guest slot
 fresh chipset-mixed
 rm -f "$S/sys/bus/pci/devices/0000:06:00.0" "$S/sys/kernel/iommu_groups/6/devices/0000:06:00.0"

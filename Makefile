@@ -36,7 +36,7 @@ MANPAGES   := $(wildcard man/*.[18])
 
 PROVE      := prove --norc
 
-.PHONY: all units faults install uninstall check check-unit check-cli check-asan check-fuzz check-vm \
+.PHONY: all units faults install uninstall check check-unit check-cli check-asan check-fuzz check-vm check-xen \
         bench demo demo-host deps lint clean golden-update
 
 all: $(BINS)
@@ -69,7 +69,7 @@ check: deps
 	$(MAKE) BUILDDIR=$(ASANDIR) CFLAGS="-O1 -g" \
 	    EXTRA_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -DPT_TEST_FAULTS" \
 	    EXTRA_LDFLAGS="-fsanitize=address,undefined" all units
-	$(MAKE) check-unit check-cli check-asan check-fuzz check-vm
+	$(MAKE) check-unit check-cli check-asan check-fuzz check-vm check-xen
 
 # Parsers of untrusted bytes under libFuzzer with ASan and UBSan, for a
 # bounded time, seeded with real ROMs (tests/fuzz/README).
@@ -89,6 +89,7 @@ check-asan:
 	    BUILDDIR=$(ASANDIR) $(PROVE) tests/cli/*.t
 
 -include tests/vm/vm.mk
+-include tests/vm/xen.mk
 
 # The same commands with a fault-injection point in the one write function
 # (PASSTHRU_FAIL_WRITE=N fails the Nth write): test builds only.

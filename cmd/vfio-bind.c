@@ -736,6 +736,14 @@ int main(int argc, const char **argv)
 		pt_die(PT_EXIT_UNSUPPORTED, "--driver pciback: this host is no Xen dom0 (/sys/hypervisor/type, "
 		       "/proc/xen/capabilities): xen-pciback works under Xen only; --print-modprobe prints its boot "
 		       "configuration");
+	if (strcmp(target, "pciback") == 0) {
+		struct pt_xen_facts x;
+
+		pt_xen_ask(&x);
+		if (x.asked && !x.pv_directio && !x.hvm_directio)
+			pt_die(PT_EXIT_UNSUPPORTED, "--driver pciback: Xen has no IOMMU here (xl info: no directio in "
+			       "virt_caps), so xl cannot give a guest any device; iommu-groups --check says what to change");
+	}
 	/* From here on the host changes: one run at a time. The scan may
 	 * predate the lock; the transaction re-reads each device. */
 	pt_txn_lock(opt_restore);

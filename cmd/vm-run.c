@@ -10,6 +10,7 @@
 #include "iommu.h"
 #include "libvirt.h"
 #include "xl.h"
+#include "xen.h"
 #include "mdev.h"
 #include "msg.h"
 #include "options.h"
@@ -480,6 +481,14 @@ static int emit_xl(void)
 		else if (vm.devs[i].kind == PT_VM_DEV_GPU && !pt_xl_pv(&vm))
 			pt_warn("warning: %s goes as a plain PCI device: libxl's gfx_passthru knows Intel integrated "
 				"graphics only", vm.devs[i].host);
+	}
+	if (vm.ndevs && pt_xen_dom0()) {
+		struct pt_xen_facts x;
+
+		pt_xen_ask(&x);
+		if (x.asked && !(pt_xl_pv(&vm) ? x.pv_directio : x.hvm_directio))
+			pt_warn("warning: Xen has no IOMMU for %s guests here (xl info: virt_caps): xl create will refuse "
+				"the devices (iommu-groups --check says what to change)", pt_xl_pv(&vm) ? "PV" : "HVM");
 	}
 	if (vm.nextra)
 		pt_warn("warning: the QEMU arguments after -- have no place in an xl.cfg: left out");

@@ -110,9 +110,13 @@ void pt_xen_findings(const struct pt_xen_facts *x, struct pt_findings *f)
 				"answers once xenstored runs)", x->why[0] ? x->why : "xl info gave nothing");
 		return;
 	}
-	pt_findings_add(f, PT_ST_OK, "xen", "Xen %s dom0: Xen owns the IOMMU, so this kernel sees no DMAR/IVRS "
-			"table and no IOMMU groups; devices go to guests through xen-pciback (vfio-bind --driver "
-			"pciback) and xl", x->version[0] ? x->version : "(version unknown)");
+	if (x->pv_directio || x->hvm_directio)
+		pt_findings_add(f, PT_ST_OK, "xen", "Xen %s dom0: Xen owns the IOMMU, so this kernel sees no DMAR/IVRS "
+				"table and no IOMMU groups; devices go to guests through xen-pciback (vfio-bind --driver "
+				"pciback) and xl", x->version[0] ? x->version : "(version unknown)");
+	else
+		pt_findings_add(f, PT_ST_INFO, "xen", "Xen %s dom0: devices would go to guests through xen-pciback and "
+				"xl, but Xen runs without an IOMMU here (below)", x->version[0] ? x->version : "(version unknown)");
 	if (x->pv_directio || x->hvm_directio) {
 		pt_findings_add(f, PT_ST_OK, "iommu", "Xen's I/O virtualisation is on%s%s%s: passthrough to %s guests",
 				x->iommu_kind[0] ? " (" : "", x->iommu_kind, x->iommu_kind[0] ? ")" : "",
@@ -131,7 +135,9 @@ void pt_xen_findings(const struct pt_xen_facts *x, struct pt_findings *f)
 					"setup; if it is on, add iommu=on to Xen's command line (GRUB_CMDLINE_XEN_DEFAULT in "
 					"/etc/default/grub, then update-grub) and read xl dmesg for why Xen turned it off");
 	}
-	if (x->intremap == 1)
+	if (!x->pv_directio && !x->hvm_directio && x->intremap != 1)
+		pt_findings_add(f, PT_ST_INFO, "interrupt-remapping", "interrupt remapping: off, with Xen's IOMMU");
+	else if (x->intremap == 1)
 		pt_findings_add(f, PT_ST_OK, "interrupt-remapping", "interrupt remapping: on (Xen)");
 	else if (x->intremap == 0)
 		pt_findings_add(f, PT_ST_WARN, "interrupt-remapping", "interrupt remapping: off in Xen: a guest's "

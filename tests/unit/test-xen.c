@@ -90,8 +90,8 @@ int main(void)
 	pt_xen_findings(&x, &f);
 	t = findings_text(&f);
 	ok(!f.can_assign && strstr(t, "enable VT-d (Intel) or AMD-Vi / IOMMU (AMD) in the firmware setup") &&
-	   strstr(t, "info interrupt-remapping: interrupt remapping: xl dmesg does not say"),
-	   "no directio, no option: the firmware setting, and remapping unknown");
+	   strstr(t, "info interrupt-remapping: interrupt remapping: off, with Xen's IOMMU") && strstr(t, "info xen: Xen (version unknown) dom0: devices would go"),
+	   "no directio, no option: the firmware setting; remapping off with the IOMMU; no claim that Xen owns one");
 	free(t);
 	pt_findings_free(&f);
 	pt_xen_parse(NULL, NULL, &x);

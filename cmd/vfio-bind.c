@@ -349,10 +349,20 @@ static void run_txn(bool bind)
 	print_result(&txn, bind);
 }
 
+/* One line for each group that went to vfio-pci. */
+static void print_ready(void)
+{
+	int last = -1;
+
+	for (size_t i = 0; !pt_opts.json && !pt_dry_run && i < txn.n; i++)
+		if (txn.dev[i].group >= 0 && txn.dev[i].group != last &&
+		    strcmp(txn.dev[i].to.driver, "vfio-pci") == 0)
+			printf("/dev/vfio/%d ready\n", last = txn.dev[i].group);
+}
+
 static int do_bind(bool apply)
 {
 	char err[1024];
-	int last = -1;
 
 	make_plan((opt_group ? PT_PLAN_WIDEN : 0) | (opt_force ? PT_PLAN_FORCE : 0) |
 		  (apply ? PT_PLAN_NO_GROUP_CHECK : 0) | (strcmp(target, "vfio-pci") ? PT_PLAN_NO_IOMMU : 0));
@@ -366,9 +376,8 @@ static int do_bind(bool apply)
 			printf("%s '%s'", i ? "," : "", plan[i].dev->name);
 		printf(" ] in an xl.cfg\n");
 	}
-	for (size_t i = 0; !pt_opts.json && !pt_dry_run && strcmp(target, "vfio-pci") == 0 && i < nplan; i++)
-		if (plan[i].group != last)
-			printf("/dev/vfio/%d ready\n", last = plan[i].group);
+	if (strcmp(target, "vfio-pci") == 0)
+		print_ready();
 	return PT_EXIT_OK;
 }
 
@@ -470,6 +479,19 @@ static const char *bind_word(const char *v)
 	return strcmp(v, "1") == 0 ? "bound" : "unbound";
 }
 
+/* A console's vtconN: as registered now (true), or, gone with the last
+ * framebuffer, the number the survey saw ("" when none). */
+static bool console_vtcon(const char *name, char *vt, size_t len)
+{
+	if (pt_vtcon_find(name, vt, len, NULL))
+		return true;
+	vt[0] = '\0';
+	for (size_t k = 0; k < ho.ncons; k++)
+		if (strcmp(ho.consoles[k], name) == 0 && ho.vtcons[k][0])
+			snprintf(vt, len, "%s", ho.vtcons[k]);
+	return false;
+}
+
 static void print_handover(bool back, const char *display, bool recorded)
 {
 	struct pt_json j;
@@ -489,13 +511,9 @@ static void print_handover(bool back, const char *display, bool recorded)
 				const struct pt_txn_step *x = &txn.steps[i];
 				char vt[16] = "";
 
+				/* a hand-back names only the consoles registered again */
 				if (x->kind == PT_STEP_CONSOLE && pass == (back ? 2 : 0) &&
-				    (!back || pt_vtcon_find(x->path, vt, sizeof(vt), NULL))) {
-					if (!pt_vtcon_find(x->path, vt, sizeof(vt), NULL)) {
-						for (size_t k = 0; k < ho.ncons; k++)
-							if (strcmp(ho.consoles[k], x->path) == 0 && ho.vtcons[k][0])
-								snprintf(vt, sizeof(vt), "%s", ho.vtcons[k]);
-					}
+				    (console_vtcon(x->path, vt, sizeof(vt)) || !back)) {
 					printf("%s (%s) %s -> %s\n", vt[0] ? vt : "vtcon", pt_vtcon_bare(x->path),
 					       bind_word(x->a), bind_word(x->b));
 				} else if (x->kind == PT_STEP_PLATFORM && pass == 1) {
@@ -504,9 +522,7 @@ static void print_handover(bool back, const char *display, bool recorded)
 			}
 		}
 		if (!back)
-			for (size_t i = 0, last = (size_t)-1; !pt_dry_run && i < txn.n; i++)
-				if ((size_t)txn.dev[i].group != last && txn.dev[i].group >= 0)
-					printf("/dev/vfio/%d ready\n", (int)(last = (size_t)txn.dev[i].group));
+			print_ready();
 		if (display)
 			printf("%s display: %s\n", ho.gpu, display);
 		return;
@@ -524,13 +540,7 @@ static void print_handover(bool back, const char *display, bool recorded)
 
 		if (x->kind != PT_STEP_CONSOLE)
 			continue;
-		/* gone with the last framebuffer: the number it had when surveyed */
-		if (!pt_vtcon_find(x->path, vt, sizeof(vt), NULL)) {
-			vt[0] = '\0';
-			for (size_t k = 0; k < ho.ncons; k++)
-				if (strcmp(ho.consoles[k], x->path) == 0 && ho.vtcons[k][0])
-					snprintf(vt, sizeof(vt), "%s", ho.vtcons[k]);
-		}
+		console_vtcon(x->path, vt, sizeof(vt));
 		pt_json_object_open(&j, NULL);
 		pt_json_string(&j, "vtcon", vt[0] ? vt : NULL);
 		pt_json_string(&j, "name", pt_vtcon_bare(x->path));

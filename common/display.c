@@ -222,28 +222,41 @@ int pt_display_users(const struct pt_dev *d, const char *platform, char *buf, si
 
 /* ---- consoles and firmware framebuffers ---- */
 
-bool pt_vtcon_find(const char *name, char *vtcon, size_t len, bool *bound)
+size_t pt_consoles(struct pt_console *out, size_t max)
 {
 	char **v = NULL;
 	int n = pt_list_dir(&v, "/sys/class/vtconsole");
-	bool found = false;
+	size_t k = 0;
 
-	for (int i = 0; i < n && !found; i++) {
-		char nm[128], b[8];
+	for (int i = 0; i < n && k < max; i++) {
+		char b[8];
 
-		if (strncmp(v[i], "vtcon", 5) != 0 ||
-		    pt_read_text(nm, sizeof(nm), "/sys/class/vtconsole/%s/name", v[i]) < 0 ||
-		    strcmp(pt_vtcon_bare(nm), pt_vtcon_bare(name)) != 0)
+		if (strncmp(v[i], "vtcon", 5) != 0 || strlen(v[i]) >= sizeof(out[k].vtcon) ||
+		    pt_read_text(out[k].name, sizeof(out[k].name), "/sys/class/vtconsole/%s/name", v[i]) <= 0)
 			continue;
-		found = true;
-		snprintf(vtcon, len, "%s", v[i]);
-		if (bound)
-			*bound = pt_read_text(b, sizeof(b), "/sys/class/vtconsole/%s/bind", v[i]) > 0 &&
-				 strcmp(b, "1") == 0;
+		snprintf(out[k].vtcon, sizeof(out[k].vtcon), "%s", v[i]);
+		out[k].bind = pt_read_text(b, sizeof(b), "/sys/class/vtconsole/%s/bind", v[i]) <= 0 ? -1
+			      : strcmp(b, "1") == 0;
+		k++;
 	}
 	if (n > 0)
 		pt_free_names(v, n);
-	return found;
+	return k;
+}
+
+bool pt_vtcon_find(const char *name, char *vtcon, size_t len, bool *bound)
+{
+	struct pt_console c[16];
+	size_t n = pt_consoles(c, 16);
+
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(pt_vtcon_bare(c[i].name), pt_vtcon_bare(name)) == 0) {
+			snprintf(vtcon, len, "%s", c[i].vtcon);
+			if (bound)
+				*bound = c[i].bind == 1;
+			return true;
+		}
+	return false;
 }
 
 bool pt_platform_driver(const char *dev, char *drv, size_t len)
@@ -320,8 +333,8 @@ static bool find_platform_fb(const char *prefix, char *dev, size_t dlen, char *d
 void pt_handover_survey(const struct pt_dev *gpu, struct pt_handover *ho)
 {
 	struct pt_display_holder disp;
-	char **v = NULL;
-	int n;
+	struct pt_console c[16];
+	size_t n;
 
 	memset(ho, 0, sizeof(*ho));
 	snprintf(ho->gpu, sizeof(ho->gpu), "%s", gpu->name);
@@ -335,20 +348,13 @@ void pt_handover_survey(const struct pt_dev *gpu, struct pt_handover *ho)
 	/* fbcon sits on a framebuffer: the card's own, or the firmware's in its BARs */
 	if (!disp.fb[0] && !ho->fbdev[0])
 		return;
-	n = pt_list_dir(&v, "/sys/class/vtconsole");
-	for (int i = 0; i < n && ho->ncons < PT_HANDOVER_MAX_CONSOLES; i++) {
-		char name[64], b[8];
-
-		if (strncmp(v[i], "vtcon", 5) != 0 || strlen(v[i]) >= sizeof(ho->vtcons[0]) ||
-		    pt_read_text(name, sizeof(name), "/sys/class/vtconsole/%s/name", v[i]) <= 0 ||
-		    !pt_vtcon_is_fb(name) || pt_read_text(b, sizeof(b), "/sys/class/vtconsole/%s/bind", v[i]) <= 0 ||
-		    strcmp(b, "1") != 0)
-			continue;
-		snprintf(ho->consoles[ho->ncons], sizeof(ho->consoles[0]), "%s", name);
-		snprintf(ho->vtcons[ho->ncons++], sizeof(ho->vtcons[0]), "%s", v[i]);
-	}
-	if (n > 0)
-		pt_free_names(v, n);
+	n = pt_consoles(c, 16);
+	for (size_t i = 0; i < n && ho->ncons < PT_HANDOVER_MAX_CONSOLES; i++)
+		if (pt_vtcon_is_fb(c[i].name) && c[i].bind == 1) {
+			/* the same sizes: pt_console's fields are a record's */
+			memcpy(ho->consoles[ho->ncons], c[i].name, sizeof(ho->consoles[0]));
+			memcpy(ho->vtcons[ho->ncons++], c[i].vtcon, sizeof(ho->vtcons[0]));
+		}
 }
 
 int pt_handover_users(const struct pt_dev *gpu, const struct pt_handover *ho, char *buf, size_t len)
@@ -381,23 +387,15 @@ static bool first_node(const char *dir, const char *prefix, char *out, size_t le
 /* A frame buffer console bound now: its vtconN in vt. */
 static bool bound_fb_console(char *vt, size_t len)
 {
-	char **v = NULL;
-	int n = pt_list_dir(&v, "/sys/class/vtconsole");
-	bool found = false;
+	struct pt_console c[16];
+	size_t n = pt_consoles(c, 16);
 
-	for (int i = 0; i < n && !found; i++) {
-		char name[64], b[8];
-
-		found = strncmp(v[i], "vtcon", 5) == 0 &&
-			pt_read_text(name, sizeof(name), "/sys/class/vtconsole/%s/name", v[i]) > 0 &&
-			pt_vtcon_is_fb(name) && pt_read_text(b, sizeof(b), "/sys/class/vtconsole/%s/bind", v[i]) > 0 &&
-			strcmp(b, "1") == 0;
-		if (found)
-			snprintf(vt, len, "%s", v[i]);
-	}
-	if (n > 0)
-		pt_free_names(v, n);
-	return found;
+	for (size_t i = 0; i < n; i++)
+		if (pt_vtcon_is_fb(c[i].name) && c[i].bind == 1) {
+			snprintf(vt, len, "%s", c[i].vtcon);
+			return true;
+		}
+	return false;
 }
 
 bool pt_handback_check(const struct pt_dev *gpu, const struct pt_handover *ho, char *what, size_t len)

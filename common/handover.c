@@ -56,20 +56,12 @@ int pt_handback_txn(struct pt_txn *t, const struct pt_dev *gpu, const struct pt_
 		return rc;
 	/* no record: the consoles a hand-over would have released */
 	if (!*recorded) {
-		char **v = NULL;
-		int nv = pt_list_dir(&v, "/sys/class/vtconsole");
+		struct pt_console c[16];
+		size_t nc = pt_consoles(c, 16);
 
-		for (int i = 0; i < nv && ho->ncons < PT_HANDOVER_MAX_CONSOLES; i++) {
-			char name[64], bd[8];
-
-			if (strncmp(v[i], "vtcon", 5) == 0 &&
-			    pt_read_text(name, sizeof(name), "/sys/class/vtconsole/%s/name", v[i]) > 0 &&
-			    pt_vtcon_is_fb(name) &&
-			    pt_read_text(bd, sizeof(bd), "/sys/class/vtconsole/%s/bind", v[i]) > 0 && strcmp(bd, "0") == 0)
-				snprintf(ho->consoles[ho->ncons++], sizeof(ho->consoles[0]), "%s", name);
-		}
-		if (nv > 0)
-			pt_free_names(v, nv);
+		for (size_t i = 0; i < nc && ho->ncons < PT_HANDOVER_MAX_CONSOLES; i++)
+			if (pt_vtcon_is_fb(c[i].name) && c[i].bind == 0)
+				memcpy(ho->consoles[ho->ncons++], c[i].name, sizeof(ho->consoles[0]));
 	}
 	/* the firmware framebuffer, if it is still there unbound (a GPU driver
 	 * that replaces it removes it) */

@@ -46,6 +46,18 @@ bool pt_handover_parse(const char *text, struct pt_handover *ho);
 
 /* ---- the host ---- */
 
+/* A console registered on the virtual terminals (/sys/class/vtconsole). */
+struct pt_console {
+	char vtcon[16];   /* "vtcon1" */
+	char name[64];    /* "(M) frame buffer device" */
+	int bind;         /* 1 bound, 0 not, -1 unreadable */
+};
+_Static_assert(sizeof(((struct pt_console *)0)->name) == sizeof(((struct pt_handover *)0)->consoles[0]) &&
+	       sizeof(((struct pt_console *)0)->vtcon) == sizeof(((struct pt_handover *)0)->vtcons[0]),
+	       "a console's fields are a record's");
+/* Every registered console, in vtcon order (at most max). Returns how many. */
+size_t pt_consoles(struct pt_console *out, size_t max);
+
 /* The /sys/class/vtconsole entry ("vtcon1") whose name is `name` (the mark
  * aside), its bind state in *bound. False when none. */
 bool pt_vtcon_find(const char *name, char *vtcon, size_t len, bool *bound);

@@ -256,10 +256,15 @@ void pt_xen_ask(struct pt_xen_facts *x)
 int pt_xen_assigned(const char *bdf)
 {
 	static const char *const argv[] = { "xl", "pci-assignable-list", NULL };
-	char *out = NULL, short_bdf[PT_BDF_LEN];
+	/* one xl run for a whole plan: asked once, kept for the process */
+	static char *out;
+	static int asked;
+	char short_bdf[PT_BDF_LEN];
 	int held;
 
-	if (!pt_sysroot_live() || run_output(argv, &out, 1 << 16, 10) < 0)
+	if (!asked)
+		asked = pt_sysroot_live() && run_output(argv, &out, 1 << 16, 10) == 0 ? 1 : -1;
+	if (asked < 0)
 		return -1;
 	/* xl prints 0000:01:00.0 (and older ones 01:00.0 for domain 0) */
 	snprintf(short_bdf, sizeof(short_bdf), "%s", strncmp(bdf, "0000:", 5) == 0 ? bdf + 5 : bdf);
@@ -270,6 +275,5 @@ int pt_xen_assigned(const char *bdf)
 		if ((l == strlen(bdf) && strncmp(p, bdf, l) == 0) || (l == strlen(short_bdf) && strncmp(p, short_bdf, l) == 0))
 			held = 0;
 	}
-	free(out);
 	return held;
 }

@@ -31,17 +31,11 @@ T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 unset PASSTHRU_WRITE_TIMEOUT
 
-# todo COND DESC REASON: an assertion of the interface that the code does
-# not meet yet (TAP TODO: reported, not a failure until it is fixed)
-todo() {
-	tap_n=$((tap_n + 1))
-	if [ "$1" -eq 0 ]; then echo "ok $tap_n - $2 # TODO $3"; else echo "not ok $tap_n - $2 # TODO $3"; fi
-}
-# is GOT WANT DESC [TODO-REASON]
+# is GOT WANT DESC
 is() {
 	local r=0
 	[ "$1" = "$2" ] || r=1
-	if [ -n "${4:-}" ]; then todo $r "$3" "$4"; else ok $r "$3"; fi
+	ok $r "$3"
 	[ $r -eq 0 ] || diff <(printf '%s\n' "$2") <(printf '%s\n' "$1") | sed 's/^/#   /'
 }
 # fresh FIXTURE: a copy in $T/host ($S), with the lock file a writing run creates

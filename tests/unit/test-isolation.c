@@ -243,9 +243,8 @@ struct host {
 	size_t unknown;
 };
 
-/* Load a fixture and compute its groups; fix, when given, may change
- * the gathered facts first. */
-static bool load_fixed(struct host *x, const char *name, void (*fix)(struct pt_iso_dev *, size_t))
+/* Load a fixture and compute its groups. */
+static bool load(struct host *x, const char *name)
 {
 	char dir[512];
 	struct pt_iso_dev *devs;
@@ -262,27 +261,10 @@ static bool load_fixed(struct host *x, const char *name, void (*fix)(struct pt_i
 	for (size_t i = 0; i < x->h.ndevs; i++)
 		x->kernel[i] = x->h.devs[i].group;
 	x->unknown = pt_iso_gather(&x->h, devs);
-	if (fix)
-		fix(devs, x->h.ndevs);
 	pt_iso_groups(devs, x->h.ndevs, &o, x->computed);
 	pt_iso_groups(devs, x->h.ndevs, &as_read, x->as_read);
 	free(devs);
 	return true;
-}
-
-static bool load(struct host *x, const char *name)
-{
-	return load_fixed(x, name, NULL);
-}
-
-/* The ACS capability a real X710 has: RR and CR (multifunction endpoint) */
-static void x710_acs(struct pt_iso_dev *devs, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (devs[i].vendor == 0x8086 && devs[i].device == 0x1572 && !devs[i].virtfn) {
-			devs[i].has_acs = true;
-			devs[i].acs_cap = devs[i].acs_ctrl = PT_ACS_RR | PT_ACS_CR;
-		}
 }
 
 static void unload(struct host *x)
@@ -390,34 +372,6 @@ static int cmp_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Fixtures whose hand-made config space is known to differ from the
- * hardware they describe, so that the kernel's rules cannot give the
- * groups the fixture claims: reported as TAP TODO, not as passes. */
-static const struct {
-	const char *fixture, *why;
-} fixture_errors[] = {
-	{ NULL, NULL }, /* none now: sriov-server's X710 has its ACS capability */
-};
-
-static const char *fixture_error(const char *name)
-{
-	for (size_t i = 0; i < sizeof(fixture_errors) / sizeof(fixture_errors[0]); i++)
-		if (fixture_errors[i].fixture && strcmp(fixture_errors[i].fixture, name) == 0)
-			return fixture_errors[i].why;
-	return NULL;
-}
-
-/* ok(), marked TODO with a reason when todo is set (prove counts it, and
- * says so when it starts to pass). */
-#define ok_todo(todo, cond, fmt, ...)                                                   \
-	do {                                                                            \
-		if (!(todo)) {                                                          \
-			ok(cond, fmt, __VA_ARGS__);                                     \
-			break;                                                          \
-		}                                                                       \
-		printf("%sok %d - " fmt " # TODO %s\n", (cond) ? "" : "not ", ++tap_n, __VA_ARGS__, todo); \
-	} while (0)
-
 static void every_fixture(void)
 {
 	DIR *dir = opendir(fixtures);
@@ -454,8 +408,8 @@ static void every_fixture(void)
 		}
 		bool same = same_partition(&x, x.computed, "computed", x.kernel, "kernel");
 
-		ok_todo(fixture_error(names[i]), same, "%s: the computed groups are the kernel's (%zu groups, %zu devices)",
-			names[i], count_groups(&x, x.kernel), x.h.ndevs);
+		ok(same, "%s: the computed groups are the kernel's (%zu groups, %zu devices)", names[i],
+		   count_groups(&x, x.kernel), x.h.ndevs);
 		/* the kernel has enabled ACS here: the control bits as read give the same */
 		ok(same_partition(&x, x.as_read, "computed as read", x.computed, "predicted"),
 		   "%s: the control bits as read give the same groups as predicted", names[i]);
@@ -491,14 +445,6 @@ static void special_fixtures(void)
 		unload(&x);
 	} else {
 		ok(0, "acs-override can be loaded");
-	}
-
-	/* sriov-server with what its fixture lacks (above): the rest of it
-	 * (a PCIe-to-PCI bridge, a VMD domain, VFs, four root buses) agrees */
-	if (load_fixed(&x, "sriov-server", x710_acs)) {
-		ok(same_partition(&x, x.computed, "computed", x.kernel, "kernel"),
-		   "sriov-server with the X710's ACS capability: the computed groups are the kernel's");
-		unload(&x);
 	}
 
 	/* the IOMMU-off hosts: no kernel groups, the computed ones as the
